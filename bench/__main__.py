@@ -1,0 +1,136 @@
+"""Benchmark: a quarterly report over 1,000,000 evaluations on SQLite (`make bench`; not run by tests).
+
+    python -m bench [--evaluations 1000000] [--db var/bench/bench.db] [--keep]
+
+Data are written with plain sqlite3 bulk inserts (the fast way to make a million rows); the
+report is then made through the product's own code: `build_results` and the XLSX renderer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from reports.export import Format, render
+from reports.periods import parse_period
+from reports.results import build_results
+from storage import open_database, upgrade
+from storage import rollup
+from survey_flows import load_schema
+
+AGENCIES, FIELDS, PROCEDURES, OFFICERS_PER_AGENCY = 30, 12, 120, 8
+CHANNELS = ("kiosk", "paper", "portal", "web", "telegram", "zalo", "sms")
+YEAR_START = date(2018, 12, 15)
+BATCH = 50_000
+
+
+def _directory(con: sqlite3.Connection, now: str) -> None:
+    con.executemany("INSERT INTO agencies (id, code, name, settings, created_at) VALUES (?, ?, ?, '{}', ?)",
+                    [(a, f"B{a:03}", f"Cơ quan {a}", now) for a in range(1, AGENCIES + 1)])
+    con.executemany("INSERT INTO fields (id, code, name) VALUES (?, ?, ?)",
+                    [(f, f"F{f}", f"Lĩnh vực {f}") for f in range(1, FIELDS + 1)])
+    con.executemany("INSERT INTO procedures (id, code, name, field_id) VALUES (?, ?, ?, ?)",
+                    [(p, f"P{p}", f"Thủ tục {p}", p % FIELDS + 1) for p in range(1, PROCEDURES + 1)])
+    con.executemany("INSERT INTO officers (id, agency_id, code, name, active) VALUES (?, ?, ?, ?, 1)",
+                    [(o, (o - 1) // OFFICERS_PER_AGENCY + 1, f"O{o}", f"Cán bộ {o}")
+                     for o in range(1, AGENCIES * OFFICERS_PER_AGENCY + 1)])
+
+
+def _batch(start: int, count: int, total: int, rng: random.Random, now: str) -> tuple[list, list, list]:
+    """Dossiers, evaluations and answers with ids start..start+count-1, spread over one year."""
+    dossiers, evaluations, answers = [], [], []
+    for i in range(start, start + count):
+        agency = rng.randrange(AGENCIES) + 1
+        officer = (agency - 1) * OFFICERS_PER_AGENCY + rng.randrange(OFFICERS_PER_AGENCY) + 1
+        # Dossiers arrive and evaluations are recorded in time order, as they are in production.
+        received = YEAR_START + timedelta(days=(i - 1) * 365 // total)
+        due = received + timedelta(days=rng.choice((3, 5, 7, 10)))
+        returned = due + timedelta(days=rng.choice((-2, -1, 0, 0, 0, 1)))
+        done = datetime(returned.year, returned.month, returned.day, rng.randrange(24), tzinfo=timezone.utc)
+        dossiers.append((i, f"D-{i}", agency, rng.randrange(PROCEDURES) + 1, officer, 10, received.isoformat(),
+                         due.isoformat(), returned.isoformat(), now, now))
+        evaluations.append((i, i, agency, officer, rng.choice(CHANNELS), "bench", "vi",
+                            done.strftime("%Y-%m-%d %H:%M:%S.000000")))
+        overall = rng.choices((2, 1, 0), (5, 4, 1))[0]
+        base = i * 6
+        answers += [(base, i, "satisfaction.overall", None, overall),
+                    (base + 1, i, "satisfaction.officer_attitude", None, rng.choices((2, 1, 0), (6, 3, 1))[0]),
+                    (base + 2, i, "indicator.1", 2 if returned < due else 1 if returned == due else 0, None),
+                    (base + 3, i, "indicator.3", rng.choices((2, 1, 0), (7, 2, 1))[0], None),
+                    (base + 4, i, "indicator.4", rng.choices((2, 1, 0), (6, 3, 1))[0], None),
+                    (base + 5, i, "indicator.7", rng.choices((2, 1, 0), (8, 2, 0))[0], None)]
+    return dossiers, evaluations, answers
+
+
+def generate(path: Path, total: int) -> None:
+    """Write the directory and `total` evaluated dossiers in batches, with FK checks off."""
+    rng, now = random.Random(61), "2019-12-31 00:00:00.000000"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    with con:
+        _directory(con, now)
+    for start in range(1, total + 1, BATCH):
+        dossiers, evaluations, answers = _batch(start, min(BATCH, total - start + 1), total, rng, now)
+        with con:
+            con.executemany("INSERT INTO dossiers (id, code, agency_id, procedure_id, officer_id, status, received_on,"
+                            " due_on, returned_on, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", dossiers)
+            con.executemany("INSERT INTO evaluations (id, dossier_id, agency_id, officer_id, channel, schema_version,"
+                            " language, completed_at) VALUES (?,?,?,?,?,?,?,?)", evaluations)
+            con.executemany("INSERT INTO answers (id, evaluation_id, field, value, level) VALUES (?,?,?,?,?)", answers)
+        print(f"  {start + len(evaluations) - 1:>9,} / {total:,}", end="\r", flush=True)
+    con.execute("ANALYZE")
+    con.close()
+    print()
+
+
+async def measure(url: str, period: str) -> None:
+    """Time the first fact refresh (the pre-aggregation), then the report itself, twice."""
+    bands, now = load_schema().bands, datetime(2020, 1, 1, tzinfo=timezone.utc)
+    async with open_database(url) as db:
+        started = time.perf_counter()
+        async with db.transaction() as s:
+            added = await rollup.refresh_facts(s, tz="Asia/Ho_Chi_Minh")
+        print(f"pre-aggregation (once, then incremental): {added:,} facts in {time.perf_counter() - started:.1f} s")
+        for run in (1, 2):
+            started = time.perf_counter()
+            async with db.transaction() as s:
+                results = await build_results(s, parse_period(period), bands=bands, now=now)
+            computed = time.perf_counter() - started
+            html = render(results, Format.HTML)
+            with_html = time.perf_counter() - started
+            xlsx = render(results, Format.XLSX)
+            print(f"report {period} run {run}: {results.total.evaluations:,} evaluations, {len(results.agencies)} "
+                  f"agencies, 4 drill-downs: figures {computed:.3f} s; + HTML ({len(html):,} B) {with_html:.3f} s; "
+                  f"XLSX ({len(xlsx):,} B) {time.perf_counter() - started - with_html:.3f} s more")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--evaluations", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("var/bench/bench.db"))
+    parser.add_argument("--period", default="2019-Q2")
+    parser.add_argument("--keep", action="store_true", help="reuse an existing database")
+    args = parser.parse_args()
+    url = f"sqlite+aiosqlite:///{args.db}"
+    if not (args.keep and args.db.exists()):
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+        upgrade(url)
+        started = time.perf_counter()
+        generate(args.db, args.evaluations)
+        print(f"generated {args.evaluations:,} evaluations in {time.perf_counter() - started:.1f} s")
+    asyncio.run(measure(url, args.period))
+    from bench.dispatch import main as dispatch  # outbox, schedule and webhook answers (bench/dispatch.py)
+
+    dispatch([])
+
+
+if __name__ == "__main__":
+    main()

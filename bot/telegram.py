@@ -1,0 +1,284 @@
+"""Telegram wiring: the webhook view, the desk that turns updates into survey turns, polling.
+
+Every update is recorded under its `update_id` in the same transaction as the turn it causes
+and the messages it queues, so a redelivery changes nothing and a crash loses nothing. The
+outbox drain (bot/dispatch.py) sends the messages; only the press acknowledgements
+(answerCallbackQuery, removing the old keyboard) are made directly. Chat ids and tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+from telegram import Bot
+
+from bot.conversation import Conversations, utc_now
+from bot.errors import HailongError
+from bot.settings import Settings
+from bot.surveys import send_survey, start_problem
+from channels.contract import ChannelName
+from channels.telegram import (
+    ALLOWED_UPDATES, BadPayload, BadSecret, Kind, TelegramInbound, answer_callback, check_secret,
+    clear_keyboard, parse_update, send,
+)
+from storage import (
+    Database, NotFound, Survey, enqueue, find_open_survey, find_survey, load_session,
+    mark_unreachable, record_inbound, set_survey_contact, upsert_contact_address,
+)
+from storage.locks import lock_key
+from storage.outbox import inbound_seen
+from survey_flows import ChoiceReply, Reply, TextReply
+
+log = logging.getLogger(__name__)
+CHANNEL = ChannelName.TELEGRAM.value
+
+TEXTS = {
+    "welcome": "Xin chào! Hãy mở đường dẫn khảo sát trên phiếu hẹn trả kết quả (mã QR) để bắt đầu.\n"
+               "Hello! Open the survey link on your return slip (QR code) to start.",
+    "unknown": "Mã khảo sát không đúng. Vui lòng quét lại mã QR trên phiếu.\n"
+               "This survey code is not valid. Please scan the QR code on your slip again.",
+    "used": "Khảo sát này đã kết thúc. Cảm ơn Ông/Bà!\nThis survey has ended. Thank you!",
+    "expired": "Khảo sát này đã hết hạn. Cảm ơn Ông/Bà đã quan tâm.\n"
+               "This survey has expired. Thank you for your interest.",
+    "elsewhere": "Khảo sát này đang được trả lời ở nơi khác.\n"
+                 "This survey is being answered elsewhere.",
+    "ongoing": "Ông/Bà đang trả lời khảo sát này; vui lòng trả lời câu hỏi ở trên.\n"
+               "You are answering this survey; please answer the question above.",
+    "no_survey": "Hiện không có khảo sát nào đang mở. Mở đường dẫn trên phiếu hẹn để bắt đầu.\n"
+                 "There is no open survey. Open the link on your return slip to start.",
+    "help": "Trả lời bằng nút bấm hoặc gõ số/câu trả lời. Gõ /stop để dừng khảo sát.\n"
+            "Answer with the buttons or type a number/answer. Send /stop to stop the survey.",
+    "stale": "Câu hỏi này đã được trả lời.\nThis question has already been answered.",
+    "staff_only": "Lệnh này chỉ dành cho cán bộ tiếp nhận.\nThis command is for reception staff only.",
+    "survey_usage": "Cú pháp: /survey <mã hồ sơ>\nUsage: /survey <dossier code>",
+}
+
+
+class TelegramDesk:
+    """Turns Telegram updates into survey turns; their answers go out through the outbox."""
+
+    def __init__(
+        self, db: Database, settings: Settings, conversations: Conversations, bot: Bot, *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._db, self._settings, self._talk, self._bot = db, settings, conversations, bot
+        self._clock = clock
+
+    @property
+    def secret(self) -> str:
+        return self._settings.telegram_webhook_secret
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def handle(self, item: TelegramInbound) -> None:
+        """Apply one update once, in one transaction with its update_id and its outgoing messages.
+
+        The update's id, the turn and the queued answers commit together, under the chat's lock:
+        a crash before the commit leaves nothing (Telegram delivers again), after it everything.
+        """
+        chat, valid = item.inbound.address, False
+        if item.kind is Kind.CHOICE:
+            if await self._seen(item):
+                return
+            valid = await self._acknowledge(item)
+        async with self._db.transaction() as s:
+            await lock_key(s, f"{CHANNEL}:{chat}")  # one chat's updates one at a time, in arrival order
+            if not await record_inbound(s, channel=CHANNEL, now=self._clock(),
+                                        provider_message_id=item.inbound.provider_message_id):
+                return
+            staff = await self._act(s, item, valid)
+        if staff:
+            await self._staff_survey(item)
+        self._talk.on_enqueue()
+
+    async def _act(self, s, item: TelegramInbound, valid: bool) -> bool:
+        """Everything the update changes, in the caller's transaction; True for a staff command."""
+        chat = item.inbound.address
+        if item.kind is Kind.BLOCKED:
+            await mark_unreachable(s, channel=CHANNEL, address=chat, now=self._clock())
+        elif item.kind is Kind.CHOICE:
+            await self._choice(s, item, valid)
+        elif item.kind is Kind.COMMAND:
+            return await self._command(s, item)
+        else:
+            await self._text(s, chat, item.inbound.text or "")
+        return False
+
+    async def _command(self, s, item: TelegramInbound) -> bool:
+        chat = item.inbound.address
+        if item.command == "start":
+            await (self._start(s, chat, item.argument) if item.argument else self._say(s, chat, "welcome"))
+        elif item.command == "help":
+            await self._say(s, chat, "help")
+        elif item.command == "stop":
+            await self._text(s, chat, "stop")
+        elif item.command == "survey":
+            return True
+        else:
+            await self._text(s, chat, item.inbound.text or "")
+        return False
+
+    async def _start(self, s, chat: str, token: str) -> None:
+        """Link the chat to the token's survey and ask the first question."""
+        now = self._clock()
+        survey = await find_survey(s, token=token)
+        problem = start_problem(survey, now)
+        if problem is None:
+            contact = await upsert_contact_address(s, channel=CHANNEL, address=chat, now=now)
+            if survey.status == "active":
+                problem = "ongoing" if survey.contact_id == contact.contact_id else "elsewhere"
+            else:
+                survey = await set_survey_contact(s, survey.id, contact.contact_id)
+        if problem is not None:
+            await self._say(s, chat, problem)
+            return
+        await self._talk.begin_in(s, survey, channel=CHANNEL, address=chat)
+
+    async def _seen(self, item: TelegramInbound) -> bool:
+        async with self._db.transaction() as s:
+            return await inbound_seen(s, channel=CHANNEL, provider_message_id=item.inbound.provider_message_id)
+
+    async def _acknowledge(self, item: TelegramInbound) -> bool:
+        """Answer the press at once (the spinner), remove the old keyboard; is it the current question?"""
+        chat, code = item.inbound.address, item.inbound.choice
+        async with self._db.transaction() as s:
+            current = await self._current_step(s, chat)
+        valid = code is not None and current is not None and item.step in (None, current)
+        await send(self._bot, answer_callback(item.callback_id, None if valid else TEXTS["stale"]))
+        if item.message_id is not None:
+            await send(self._bot, clear_keyboard(chat, item.message_id))
+        return valid
+
+    async def _choice(self, s, item: TelegramInbound, valid: bool) -> None:
+        """Apply the press only if it still belongs to the question being asked (checked again, locked)."""
+        chat = item.inbound.address
+        if valid and item.step in (None, await self._current_step(s, chat)):
+            survey = await find_open_survey(s, channel=CHANNEL, address=chat)
+            if survey is not None:
+                await self._turn(s, chat, survey, ChoiceReply(item.inbound.choice or ""))
+
+    async def _text(self, s, chat: str, text: str) -> None:
+        survey = await find_open_survey(s, channel=CHANNEL, address=chat)
+        if survey is None:
+            await self._say(s, chat, "no_survey")
+            return
+        await self._turn(s, chat, survey, TextReply(text))
+
+    async def _turn(self, s, chat: str, survey: Survey, reply: Reply) -> None:
+        """Resume the session (load, run, save in this transaction: no race to lose)."""
+        try:
+            await self._talk.reply_in(s, survey, reply, address=chat)
+        except NotFound:  # linked but never begun: begin now
+            await self._talk.begin_in(s, survey, channel=CHANNEL, address=chat)
+
+    async def _staff_survey(self, item: TelegramInbound) -> None:
+        """Reception staff trigger a survey for a dossier and get its links back."""
+        chat = item.inbound.address
+        if item.sender not in self._settings.staff_ids:
+            await self._tell(chat, TEXTS["staff_only"])
+            return
+        if not item.argument:
+            await self._tell(chat, TEXTS["survey_usage"])
+            return
+        try:
+            invitation = await send_survey(self._db, self._settings, item.argument,
+                                           now=self._clock(), actor="telegram-staff")
+        except HailongError as exc:
+            await self._tell(chat, f"{exc.vi}\n{exc.en}")
+            return
+        deep = f"https://t.me/{self._settings.telegram_bot_username}?start={invitation.token}"
+        await self._tell(chat, f"Hồ sơ / dossier {invitation.dossier_code}\n"
+                               f"Đường dẫn / link: {invitation.link}\nTelegram: {deep}")
+
+    async def _current_step(self, s, chat: str) -> str | None:
+        survey = await find_open_survey(s, channel=CHANNEL, address=chat)
+        row = None if survey is None else await load_session(s, survey.id)
+        return None if row is None or row.status != "active" else row.state.get("step_id")
+
+    async def _say(self, s, chat: str, key: str) -> None:
+        await enqueue(s, channel=CHANNEL, address=chat, now=self._clock(),
+                      payload={"text": TEXTS[key], "choices": []})
+
+    async def _tell(self, chat: str, text: str) -> None:
+        async with self._db.transaction() as s:
+            await enqueue(s, channel=CHANNEL, address=chat, now=self._clock(),
+                          payload={"text": text, "choices": []})
+
+
+async def open_desk(
+    db: Database, settings: Settings, bot: Bot, conversations: Conversations | None = None
+) -> TelegramDesk:
+    """The desk on an open database (the app's conversation service, or a new one)."""
+    from survey_flows import load_schema
+
+    # httpx logs every request URL at INFO, and a Bot API URL holds the bot token.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+
+    return TelegramDesk(db, settings, conversations or Conversations(db, load_schema()), bot)
+
+
+# --- webhook and polling ----------------------------------------------------------------
+
+DESK = web.AppKey("telegram_desk", TelegramDesk)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """`POST /webhooks/telegram`: check the secret, then apply the update once."""
+    desk = request.app.get(DESK)
+    if desk is None:
+        raise web.HTTPNotFound()
+    try:
+        check_secret(request.headers, desk.secret)
+    except BadSecret:
+        return web.Response(status=401)
+    try:
+        payload = await request.json()
+    except ValueError:
+        return web.Response(status=400)
+    try:
+        items = parse_update(payload, now=desk.now())
+    except BadPayload as exc:
+        log.warning("telegram update ignored: %s", exc)  # a retry would not fix it
+        items = []
+    for item in items:
+        await desk.handle(item)
+    return web.Response(status=200)
+
+
+async def poll(desk: TelegramDesk, bot: Bot, *, rounds: int | None = None, timeout: int = 30,
+               drain: Callable[[], Awaitable[object]] | None = None) -> int:
+    """getUpdates loop feeding the same desk (development without a public URL); updates handled."""
+    offset, handled, done = None, 0, 0
+    while rounds is None or done < rounds:
+        updates = await bot.get_updates(offset=offset, timeout=timeout,
+                                        allowed_updates=list(ALLOWED_UPDATES))
+        for update in updates:
+            offset = update.update_id + 1
+            for item in parse_update(update.to_dict(), now=desk.now()):
+                await desk.handle(item)
+            handled += 1
+        if drain is not None:
+            await drain()  # send what the round queued before asking for more
+        done += 1
+    return handled
+
+
+
+class TelegramNotConfigured(HailongError):
+    code = "telegram_not_configured"
+
+    def __init__(self, keys: str) -> None:
+        super().__init__(f"Chưa cấu hình Telegram: thiếu {keys}.", f"Telegram is not configured: {keys} missing.")
+
+
+def require_telegram(settings: Settings, *, webhook: bool) -> None:
+    """Refuse to talk to Telegram without a token (and, for the webhook, a secret)."""
+    missing = [k for k, v in (("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+                              ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret or not webhook))
+               if not v]
+    if missing:
+        raise TelegramNotConfigured(", ".join(missing))

@@ -1,0 +1,293 @@
+"""Telegram: a pure `parse` of webhook updates, a pure `render` of Bot API calls, a short `send`.
+
+Only python-telegram-bot's typed client and parser are used (`telegram.Bot`, `Update.de_json`,
+its errors); survey state lives in the database, never in the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.request import HTTPXRequest
+
+from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+_CALLBACK = re.compile(r"^c:([A-Za-z0-9_.-]{0,48}):([0-9]{1,2})$")
+_STEP = re.compile(r"^[A-Za-z0-9_.-]{1,48}$")
+
+
+class TelegramError(Exception):
+    """Errors of the Telegram adapter; `code` is stable for callers that branch on it."""
+
+    code = "telegram"
+
+
+class BadSecret(TelegramError):
+    """The webhook delivery lacks the secret header or carries a wrong one."""
+
+    code = "bad_secret"
+
+
+class BadPayload(TelegramError):
+    """An update of a type we use, but not shaped as the Bot API documents it."""
+
+    code = "bad_payload"
+
+
+class Kind(StrEnum):
+    """What an update asks of the bot."""
+
+    MESSAGE = "message"
+    COMMAND = "command"
+    CHOICE = "choice"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramInbound:
+    """An `Inbound` plus what only Telegram has: command, pressed button, sender.
+
+    Example: {"kind": "choice", "inbound": {"address": "4242", "choice": "2", …},
+    "step": "overall", "callback_id": "77", "message_id": 10, "sender": "4242"}
+    """
+
+    kind: Kind
+    inbound: Inbound
+    sender: str | None = None
+    command: str | None = None
+    argument: str = ""
+    step: str | None = None
+    callback_id: str | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One Bot API request: `{"method": "sendMessage", "params": {"chat_id": "4242", "text": "…"}}`."""
+
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class SendResult(StrEnum):
+    """How a send ended: sent, the chat is unreachable (403), or it failed for now."""
+
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+
+
+# --- parse ------------------------------------------------------------------------------
+
+
+def check_secret(headers: Mapping[str, str], secret: str) -> None:
+    """Raise BadSecret unless the header equals `secret` (constant-time compare)."""
+    given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER.lower()), None)
+    if not secret or given is None or not hmac.compare_digest(given.encode(), secret.encode()):
+        raise BadSecret("missing or wrong secret token")
+
+
+def parse(
+    payload: Mapping[str, Any], headers: Mapping[str, str], *, secret: str, now: datetime
+) -> list[TelegramInbound]:
+    """A webhook delivery as inbound items; BadSecret when the secret header is wrong."""
+    check_secret(headers, secret)
+    return parse_update(payload, now=now)
+
+
+def parse_update(payload: Mapping[str, Any], *, now: datetime) -> list[TelegramInbound]:
+    """One update (webhook or getUpdates) as inbound items; edits and unknown types give none."""
+    if not any(key in payload for key in ALLOWED_UPDATES):
+        return []  # edits, polls, channel posts …: not ours (and not parsed at all)
+    try:
+        update = Update.de_json(dict(payload), None)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise BadPayload(f"unreadable update: {type(exc).__name__}") from None
+    pid = f"update:{update.update_id}"
+    if update.message is not None:
+        return _message(update.message, pid, now)
+    if update.callback_query is not None:
+        return _callback(update, pid, now)
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status == "kicked":
+        inbound = Inbound(ChannelName.TELEGRAM, str(member.chat.id), pid, now)
+        return [TelegramInbound(Kind.BLOCKED, inbound, sender=str(member.from_user.id))]
+    return []
+
+
+def _message(message: Message, pid: str, now: datetime) -> list[TelegramInbound]:
+    if message.chat.type != "private" or not message.text:
+        return []
+    text = message.text.strip()
+    inbound = Inbound(ChannelName.TELEGRAM, str(message.chat.id), pid, now, text=text)
+    sender = str(message.from_user.id) if message.from_user else None
+    command = _command(message)
+    if command is None:
+        return [TelegramInbound(Kind.MESSAGE, inbound, sender=sender)]
+    name, _, argument = text.partition(" ")
+    return [TelegramInbound(Kind.COMMAND, inbound, sender=sender, command=command,
+                            argument=argument.strip())]
+
+
+def _command(message: Message) -> str | None:
+    """The command of a message starting with a `bot_command` entity, lower-cased, no @bot."""
+    entity = next((e for e in message.entities if e.type == "bot_command" and e.offset == 0), None)
+    if entity is None:
+        return None
+    return message.text[1:entity.length].split("@", 1)[0].lower()
+
+
+def _callback(update: Update, pid: str, now: datetime) -> list[TelegramInbound]:
+    query = update.callback_query
+    if query.message is None:
+        return []
+    step, choice = parse_callback_data(query.data or "")
+    inbound = Inbound(ChannelName.TELEGRAM, str(query.message.chat.id), pid, now, choice=choice)
+    return [TelegramInbound(Kind.CHOICE, inbound, sender=str(query.from_user.id), step=step,
+                            callback_id=query.id, message_id=query.message.message_id)]
+
+
+def parse_callback_data(data: str) -> tuple[str | None, str | None]:
+    """`c:<step>:<code>` as (step, code); (None, None) for anything else (never trusted)."""
+    match = _CALLBACK.match(data)
+    if match is None:
+        return None, None
+    return match.group(1) or None, match.group(2)
+
+
+# --- render -----------------------------------------------------------------------------
+
+
+def render(outbound: Outbound, *, step: str | None = None, multi: bool = False) -> list[ApiCall]:
+    """A message as `sendMessage`; single choices become inline buttons, one per row."""
+    params: dict[str, Any] = {"chat_id": outbound.address, "text": outbound.text}
+    if outbound.choices and not multi:
+        rows = [[{"text": c.label, "callback_data": callback_data(step, c.code)}]
+                for c in outbound.choices]
+        params["reply_markup"] = {"inline_keyboard": rows}
+    elif outbound.choices:
+        # Several answers at once: typed ("1, 3"), the buttons would need a state of their own.
+        lines = "\n".join(f"{c.code}. {c.label}" for c in outbound.choices)
+        params["text"] = f"{outbound.text}\n{lines}"
+    return [ApiCall("sendMessage", params)]
+
+
+def callback_data(step: str | None, code: str) -> str:
+    """Short ASCII button data; the step is left out when it would not fit."""
+    step = step if step and _STEP.match(step) else ""
+    data = f"c:{step}:{code}"
+    return data if len(data.encode()) <= CALLBACK_LIMIT else f"c::{code}"
+
+
+def answer_callback(callback_id: str, text: str | None = None) -> ApiCall:
+    """Stop the button's spinner, with an optional short notice."""
+    params: dict[str, Any] = {"callback_query_id": callback_id}
+    if text:
+        params["text"] = text[:200]
+    return ApiCall("answerCallbackQuery", params)
+
+
+def clear_keyboard(chat_id: str, message_id: int) -> ApiCall:
+    """Remove the buttons of an answered question so old presses cannot change it."""
+    # Without reply_markup the Bot API removes the inline keyboard.
+    return ApiCall("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
+
+
+# --- send -------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def open_bot(token: str, api_base_url: str) -> AsyncIterator[Bot]:
+    """The typed Bot API client (Telegram, a local Bot API server or a test double), closed after."""
+    # PTB's default pool is one connection: the dispatcher sends to many chats at once.
+    requests = (HTTPXRequest(connection_pool_size=32), HTTPXRequest())
+    bot = Bot(token, base_url=f"{api_base_url.rstrip('/')}/bot",
+              request=requests[0], get_updates_request=requests[1])
+    try:
+        yield bot
+    finally:
+        for request in requests:
+            await request.shutdown()
+
+
+async def send(
+    bot: Bot, call: ApiCall, *, attempts: int = 3,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> SendResult:
+    """Make one call: 403 → unreachable, 429 → wait `retry_after`, network errors → retry."""
+    for attempt in range(attempts):
+        try:
+            await _call(bot, call)
+            return SendResult.SENT
+        except Forbidden:
+            return SendResult.UNREACHABLE
+        except RetryAfter as exc:
+            await sleep(_retry_after(exc))
+        except BadRequest as exc:
+            # Editing a keyboard that is already gone: the wanted state holds.
+            return SendResult.SENT if "not modified" in exc.message.lower() else SendResult.FAILED
+        except NetworkError:  # includes TimedOut
+            await sleep(min(2.0**attempt, 10.0))
+    return SendResult.FAILED
+
+
+async def _call(bot: Bot, call: ApiCall) -> Any:
+    params = dict(call.params)
+    if "reply_markup" in params:
+        params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"], bot)
+    method = getattr(bot, call.method)  # Bot's camelCase aliases match the API's names
+    return await method(**params)
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22.2+ warns that retry_after becomes a timedelta; both forms are handled here.
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+# --- the dispatcher's Sender ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TelegramSender:
+    """`channels.contract.Sender` for Telegram: one outbox message → its Bot API call, one outcome."""
+
+    bot: Bot
+    channel: ChannelName = ChannelName.TELEGRAM
+
+    async def send(self, outbound: Outbound) -> SendOutcome:
+        """Make the call once; the dispatcher owns retries, back-off and limits."""
+        [call] = render(outbound, step=outbound.step, multi=outbound.multi)
+        try:
+            result = await _call(self.bot, call)
+        except Forbidden as exc:
+            return SendOutcome(Delivery.UNREACHABLE, error=_short(exc))
+        except RetryAfter as exc:
+            return SendOutcome(Delivery.RETRY, retry_after=_retry_after(exc), error="429")
+        except BadRequest as exc:
+            return SendOutcome(Delivery.FAILED, error=_short(exc))
+        except NetworkError as exc:  # includes TimedOut
+            return SendOutcome(Delivery.RETRY, error=_short(exc))
+        message_id = getattr(result, "message_id", None)
+        return SendOutcome(Delivery.SENT, provider_message_id=None if message_id is None else str(message_id))
+
+
+def _short(exc: Exception) -> str:
+    """The error's class and Bot API description (never the request URL, which holds the token)."""
+    return f"{type(exc).__name__}: {getattr(exc, 'message', '')}"[:200]

@@ -1,0 +1,215 @@
+"""The results of a period: per agency and drilled down, with the scoring rules of survey_flows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass, replace
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reports.periods import DEFAULT_TZ, Period
+from storage import results as store
+from storage import rollup
+from storage.results import Dimension, FactTotals, SettlementCounts
+from survey_flows import Band, band_for, load_schema
+from survey_flows.scoring import period_score_from_totals, round_one, satisfaction_rate_from_counts
+
+#: Groups with fewer evaluations are never published: a figure of 1–4 can point at a person.
+MIN_PUBLIC_GROUP = 5
+OVERALL = "satisfaction.overall"
+DRILL_DOWNS = (Dimension.FIELD, Dimension.PROCEDURE, Dimension.OFFICER, Dimension.CHANNEL)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a results table; figures are None when there is nothing to compute (or suppressed)."""
+
+    key: int | str | None
+    label: str
+    evaluations: int
+    levels: tuple[int, int, int] | None  # count of level 2, 1, 0 of the overall question
+    shares: tuple[float | None, float | None, float | None] | None  # % of each, one decimal
+    rate: float | None
+    rates: dict[str, float | None]  # satisfaction rate of each satisfaction question
+    means: dict[int, float | None]  # indicator → mean points (x/2), two decimals
+    total: float | None  # x/18, one decimal
+    band: Band | None
+    settlement: SettlementCounts | None = None
+    suppressed: bool = False
+
+    def public(self) -> Row:
+        """This row as it may be published: groups under MIN_PUBLIC_GROUP lose every figure."""
+        if self.evaluations >= MIN_PUBLIC_GROUP:
+            return self
+        return replace(self, levels=None, shares=None, rate=None, rates={}, means={}, total=None,
+                       band=None, suppressed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """Invited vs answered surveys of one channel; rate in %, one decimal."""
+
+    channel: str
+    invited: int
+    answered: int
+    rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyResults:
+    """An agency's results for a period, with its drill-downs and the scores kept beside them."""
+
+    agency_id: int
+    code: str
+    name: str
+    summary: Row
+    totals: FactTotals  # the counts behind `summary`, for pooling published agencies only
+    drill: dict[Dimension, tuple[Row, ...]]
+    responses: tuple[Response, ...]
+    follow_ups: tuple[int, int, int]  # opened, handled on time, overdue
+    self_score: float | None
+    appraisal_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """Every agency's results for one period."""
+
+    period: Period
+    agencies: tuple[AgencyResults, ...]
+    generated_at: datetime
+    total: Row  # every agency pooled: the totals line of the tables
+
+
+def percent(part: int, whole: int) -> float | None:
+    """part / whole × 100, half up to one decimal; None for an empty whole."""
+    return round_one(Fraction(100 * part, whole)) if whole else None
+
+
+def mean_points(total: int, count: int) -> float | None:
+    """A mean of points, half up to two decimals (x/2)."""
+    if not count:
+        return None
+    exact = Decimal(total) / Decimal(count)
+    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def indicator_8(follow_ups: tuple[int, int, int]) -> int:
+    """Handling of complaints from follow-ups: none or all on time 2, ≥ 90% on time 1, else 0."""
+    _, on_time, overdue = follow_ups
+    decided = on_time + overdue
+    if not decided or on_time == decided:
+        return 2
+    return 1 if Fraction(on_time, decided) >= Fraction(9, 10) else 0
+
+
+def make_row(totals: FactTotals, label: str, bands: tuple[Band, ...],
+             extra: dict[int, tuple[int, int]] | None = None) -> Row:
+    """Figures of one group from its database totals (extra: agency-level indicators as (sum, count))."""
+    c0, c1, c2 = totals.levels[OVERALL]
+    answered = c0 + c1 + c2
+    points = {int(f.split(".")[1]): sc for f, sc in totals.points.items()} | (extra or {})
+    scored = {i: sc for i, sc in points.items() if sc[1]}
+    total = period_score_from_totals(scored) if scored else None
+    return Row(
+        key=totals.key, label=label, evaluations=totals.evaluations,
+        levels=(c2, c1, c0), shares=(percent(c2, answered), percent(c1, answered), percent(c0, answered)),
+        rate=_rate(totals.levels[OVERALL]),
+        rates={f: _rate(counts) for f, counts in totals.levels.items()},
+        means={i: mean_points(*sc) for i, sc in sorted(points.items())},
+        total=total, band=band_for(total, bands) if total is not None else None,
+    )
+
+
+def _rate(counts: tuple[int, int, int]) -> float | None:
+    """The satisfaction rate from level counts, through survey_flows' own formula."""
+    return satisfaction_rate_from_counts(dict(enumerate(counts)))
+
+
+def empty_totals(agency_id: int, key: int | str | None = None) -> FactTotals:
+    """Totals of a group without evaluations."""
+    return FactTotals(agency_id, key, 0, {f: (0, 0, 0) for f in store.LEVEL_COLUMNS},
+                      {f: (0, 0) for f in store.POINT_COLUMNS})
+
+
+async def build_results(
+    s: AsyncSession, period: Period, *, bands: tuple[Band, ...], now: datetime,
+    agency_id: int | None = None, tz: str = DEFAULT_TZ, drill: tuple[Dimension, ...] = DRILL_DOWNS,
+    cutoff_day: int = 15,
+) -> Results:
+    """Compute every figure of a period (facts are refreshed first, so new evaluations count)."""
+    await rollup.refresh_facts(s, tz=tz, grid=cutoff_day)
+    span = {"first": period.first, "last": period.last, "agency_id": agency_id}
+    start, end = period.utc_bounds(tz)
+    summary = {t.agency_id: t for t in await rollup.fact_totals(s, by=Dimension.AGENCY, grid=cutoff_day, **span)}
+    detail = await store.settlement_detail(s, **span)
+    settled = settlement_by(detail, {}, Dimension.AGENCY)
+    follow_ups = await store.follow_up_counts(s, start=start, end=end, now=now, agency_id=agency_id)
+    scores = await store.agency_scores(s, period=period.name)
+    responses = await store.invitation_counts(s, start=start, end=end, agency_id=agency_id)
+    fields = await store.procedure_fields(s)
+    details = {d: await _drill(s, d, bands, span, settlement_by(detail, fields, d), cutoff_day) for d in drill}
+    agencies = []
+    for id_, (code, name) in sorted((await store.agency_names(s)).items()):
+        if agency_id is not None and id_ != agency_id:
+            continue
+        handled = follow_ups.get(id_, (0, 0, 0))
+        row = make_row(summary.get(id_, empty_totals(id_)), name, bands,
+                       extra={8: (indicator_8(handled), 1)} if id_ in summary else None)
+        agencies.append(AgencyResults(
+            id_, code, name, replace(row, settlement=settled.get((id_, None))), summary.get(id_, empty_totals(id_)),
+            {d: rows.get(id_, ()) for d, rows in details.items()},
+            tuple(Response(c, n, k, percent(k, n)) for a, c, n, k in responses if a == id_),
+            handled, *scores.get(id_, (None, None)),
+        ))
+    handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
+    pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
+                      extra={8: (indicator_8(handled_all), 1)} if summary else None)
+    return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
+
+
+def settlement_by(detail: list, fields: dict[int, int | None], by: Dimension) -> dict[tuple, SettlementCounts]:
+    """Settlement rows (agency, procedure, officer, counts) added up per agency and group of a dimension."""
+    if by is Dimension.CHANNEL:
+        return {}
+    pick = {Dimension.AGENCY: lambda p, o: None, Dimension.PROCEDURE: lambda p, o: p,
+            Dimension.OFFICER: lambda p, o: o, Dimension.FIELD: lambda p, o: fields.get(p)}[by]
+    sums: dict[tuple, list[int]] = {}
+    for agency, procedure, officer, counts in detail:
+        total = sums.setdefault((agency, pick(procedure, officer)), [0] * 7)
+        for i, n in enumerate(counts):
+            total[i] += n
+    return {k: SettlementCounts(k[0], k[1], *v) for k, v in sums.items()}
+
+
+def pool(groups: list[FactTotals]) -> FactTotals:
+    """Totals of several groups added together."""
+    out = empty_totals(0)
+    for t in groups:
+        out = FactTotals(0, None, out.evaluations + t.evaluations,
+                         {f: tuple(a + b for a, b in zip(out.levels[f], t.levels[f])) for f in out.levels},
+                         {f: tuple(a + b for a, b in zip(out.points[f], t.points[f])) for f in out.points})
+    return out
+
+
+def _sum_settlement(rows: Iterable[SettlementCounts]) -> SettlementCounts:
+    sums = [0] * 7
+    for c in rows:
+        sums = [a + b for a, b in zip(sums, astuple(c)[2:])]
+    return SettlementCounts(0, None, *sums)
+
+
+async def _drill(s: AsyncSession, by: Dimension, bands: tuple[Band, ...], span: dict,
+                 settled: dict[tuple, SettlementCounts], grid: int) -> dict[int, tuple[Row, ...]]:
+    """Rows of one drill-down per agency, with their settlement figures when the dimension has them."""
+    names = await store.group_names(s, by) if by is not Dimension.CHANNEL else \
+        {code: name.get("vi") for code, name in load_schema().channels}
+    out: dict[int, list[Row]] = {}
+    for totals in await rollup.fact_totals(s, by=by, grid=grid, **span):
+        label = names.get(totals.key, str(totals.key)) if totals.key is not None else "—"
+        row = replace(make_row(totals, label, bands), settlement=settled.get((totals.agency_id, totals.key)))
+        out.setdefault(totals.agency_id, []).append(row)
+    return {a: tuple(rows) for a, rows in out.items()}

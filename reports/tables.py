@@ -1,0 +1,130 @@
+"""The official tables of a period as plain data: what XLSX, CSV and HTML renderers lay out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from reports.formats import day
+from reports.results import AgencyResults, Results, Row
+from storage.results import Dimension
+
+Cell = Union[int, float, str, None]
+LEVEL_NAMES = (("Rất hài lòng", "Very satisfied"), ("Hài lòng", "Satisfied"), ("Không hài lòng", "Not satisfied"))
+INDICATORS = tuple(range(1, 10))
+DIMENSION_NAMES = {
+    Dimension.FIELD: ("Lĩnh vực", "Field"), Dimension.PROCEDURE: ("Thủ tục", "Procedure"),
+    Dimension.OFFICER: ("Cán bộ tiếp nhận", "Receiving officer"), Dimension.CHANNEL: ("Kênh", "Channel"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column heading, under an optional group heading merged over its neighbours of the same group."""
+
+    heading: str
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A titled table: headings, body rows and an optional totals row."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    totals: tuple[Cell, ...] | None = None
+
+
+def bi(vi: str, en: str) -> str:
+    """Vietnamese first, English second."""
+    return f"{vi} / {en}"
+
+
+def header_lines(results: Results, agency: AgencyResults | None) -> tuple[str, ...]:
+    """The lines above every table: what, which period (with its days), which agency."""
+    p = results.period
+    who = agency.name if agency else bi("Tất cả cơ quan, đơn vị", "All agencies")
+    return (
+        bi("KẾT QUẢ ĐÁNH GIÁ SỰ HÀI LÒNG VỀ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", "SATISFACTION RESULTS"),
+        bi("Kỳ báo cáo", "Period") + f": {p.name} ({day(p.first)} – {day(p.last)})",
+        bi("Cơ quan, đơn vị", "Agency") + f": {who}",
+    )
+
+
+def _score_columns() -> list[Column]:
+    levels = bi("Mức độ hài lòng (tổng thể)", "Overall satisfaction")
+    cols = [Column(bi("Số phiếu", "Evaluations"))]
+    for vi, en in LEVEL_NAMES:
+        cols += [Column(bi(vi, en) + " (SL)", levels), Column(bi(vi, en) + " (%)", levels)]
+    cols.append(Column(bi("Tỷ lệ hài lòng (%)", "Satisfaction rate (%)")))
+    means = bi("Điểm trung bình chỉ số (x/2)", "Mean of each indicator (x/2)")
+    cols += [Column(bi(f"CS{i}", f"I{i}"), means) for i in INDICATORS]
+    return cols + [Column(bi("Tổng điểm (x/18)", "Total (x/18)")), Column(bi("Xếp loại", "Band"))]
+
+
+def _score_cells(row: Row) -> list[Cell]:
+    cells: list[Cell] = [row.evaluations]
+    for i in range(3):
+        cells += [row.levels[i] if row.levels else None, row.shares[i] if row.shares else None]
+    cells.append(row.rate)
+    cells += [row.means.get(i) for i in INDICATORS]
+    return cells + [row.total, row.band.name.get("vi") if row.band else None]
+
+
+def results_table(results: Results) -> Table:
+    """Table 1: one row per agency with its figures, self-score and appraisal, and the totals."""
+    cols = [Column(bi("STT", "No.")), Column(bi("Cơ quan, đơn vị", "Agency")), *_score_columns(),
+            Column(bi("Điểm tự chấm", "Self-score"), bi("Điểm", "Scores")),
+            Column(bi("Điểm thẩm định", "Appraisal"), bi("Điểm", "Scores"))]
+    rows = tuple((n, a.name, *_score_cells(a.summary), a.self_score, a.appraisal_score)
+                 for n, a in enumerate(results.agencies, 1))
+    totals = (None, bi("Tổng cộng", "Total"), *_score_cells(results.total), None, None)
+    return Table("ket-qua", bi("Kết quả theo cơ quan", "Results by agency"), tuple(cols), rows, totals)
+
+
+def drill_table(results: Results, by: Dimension) -> Table:
+    """A drill-down: one row per agency and group (field, procedure, officer or channel)."""
+    vi, en = DIMENSION_NAMES[by]
+    cols = [Column(bi("Cơ quan, đơn vị", "Agency")), Column(bi(vi, en)), *_score_columns()]
+    rows = tuple((a.name, r.label, *_score_cells(r)) for a in results.agencies for r in a.drill.get(by, ()))
+    return Table(f"theo-{by.value}", bi(f"Theo {vi.lower()}", f"By {en.lower()}"), tuple(cols), rows)
+
+
+def settlement_table(results: Results) -> Table:
+    """Form II.06a: received, settled early / on time / late and pending within / past deadline."""
+    received, settled, pending = bi("Tiếp nhận", "Received"), bi("Đã giải quyết", "Settled"), bi("Đang giải quyết",
+                                                                                              "Pending")
+    cols = (Column(bi("STT", "No.")), Column(bi("Cơ quan, đơn vị", "Agency")),
+            Column(bi("Mới tiếp nhận", "New"), received), Column(bi("Kỳ trước chuyển qua", "Carried over"), received),
+            Column(bi("Trước hạn", "Early"), settled), Column(bi("Đúng hạn", "On time"), settled),
+            Column(bi("Quá hạn", "Late"), settled), Column(bi("Trong hạn", "Within deadline"), pending),
+            Column(bi("Quá hạn", "Past deadline"), pending),
+            Column(bi("Phản ánh được xử lý đúng hạn", "Follow-ups handled on time")))
+    rows = tuple((n, a.name, *_settled(a.summary), f"{a.follow_ups[1]}/{a.follow_ups[0]}")
+                 for n, a in enumerate(results.agencies, 1))
+    totals = (None, bi("Tổng cộng", "Total"), *_settled(results.total), None)
+    return Table("giai-quyet", bi("Tình hình giải quyết hồ sơ", "Settlement of dossiers"), cols, rows, totals)
+
+
+def _settled(row: Row) -> tuple[Cell, ...]:
+    c = row.settlement
+    return (c.received, c.carried_over, c.early, c.on_time, c.late, c.pending_within, c.pending_past) if c \
+        else (0,) * 7
+
+
+def response_table(results: Results) -> Table:
+    """Invited vs answered surveys by channel."""
+    cols = (Column(bi("Cơ quan, đơn vị", "Agency")), Column(bi("Kênh", "Channel")),
+            Column(bi("Đã mời", "Invited")), Column(bi("Đã trả lời", "Answered")),
+            Column(bi("Tỷ lệ phản hồi (%)", "Response rate (%)")))
+    rows = tuple((a.name, r.channel or "—", r.invited, r.answered, r.rate) for a in results.agencies
+                 for r in a.responses)
+    return Table("phan-hoi", bi("Tỷ lệ phản hồi", "Response rate"), cols, rows)
+
+
+def all_tables(results: Results) -> tuple[Table, ...]:
+    """Every table of a report, in the order they are printed."""
+    drills = tuple(drill_table(results, by) for by in DIMENSION_NAMES)
+    return (results_table(results), settlement_table(results), *drills, response_table(results))

@@ -1,0 +1,46 @@
+"""Reaching a contact on a channel: the survey a chat answers, and addresses that stopped working."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.errors import NotFound
+from storage.surveys import OPEN_STATUSES
+from storage.tables import ContactAddress, Survey
+
+
+async def find_open_survey(s: AsyncSession, *, channel: str, address: str) -> Survey | None:
+    """The open survey of the contact behind this address (an active one first, then the newest)."""
+    stmt = (
+        select(Survey)
+        .join(ContactAddress, ContactAddress.contact_id == Survey.contact_id)
+        .where(ContactAddress.channel == channel, ContactAddress.address == address,
+               Survey.status.in_([str(st) for st in OPEN_STATUSES]))
+        .order_by(case((Survey.status == "active", 0), else_=1), Survey.id.desc())
+        .limit(1)
+    )
+    return await s.scalar(stmt.execution_options(populate_existing=True))
+
+
+async def set_survey_contact(s: AsyncSession, survey_id: int, contact_id: int) -> Survey:
+    """Point the survey at the contact who answers it."""
+    survey = await s.get(Survey, survey_id, populate_existing=True)
+    if survey is None:
+        raise NotFound(f"survey {survey_id} does not exist")
+    survey.contact_id = contact_id
+    await s.flush()
+    return survey
+
+
+async def mark_unreachable(s: AsyncSession, *, channel: str, address: str, now: datetime) -> bool:
+    """Stamp the address unreachable (blocked, never started); False when it is unknown."""
+    stmt = (
+        update(ContactAddress)
+        .where(ContactAddress.channel == channel, ContactAddress.address == address)
+        .values(unreachable_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return (await s.execute(stmt)).rowcount > 0

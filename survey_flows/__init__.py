@@ -1,0 +1,70 @@
+"""The pure core of hailong: scoring schema, flows, reply parser and the flow engine.
+
+No clock, no randomness, no I/O besides reading its own data files: time and ids come
+in through ``Env``, and the engine returns events for the caller to act on.
+"""
+
+from survey_flows.answers import AnswerValue
+from survey_flows.dossier import DossierStatus, is_evaluable, normalize_code
+from survey_flows.engine import Sprint, evaluation_record, resume, start
+from survey_flows.errors import FlowError, FlowInvalid, InvalidDossierCode, SchemaInvalid, UnknownFlow
+from survey_flows.events import (
+    AnswerRecorded, AnswerSkipped, ChoiceOut, EndStatus, Env, Event, MessageSent, SurveyEnded, event_to_json,
+)
+from survey_flows.flow import Flow, Step, StepKind
+from survey_flows.flow_loader import load_flow, shipped_flows, validate_files
+from survey_flows.problems import Problem
+from survey_flows.replies import ChoiceReply, ExpireReply, Reply, TextReply
+from survey_flows.schema import Band, Schema
+from survey_flows.schema_loader import load_schema
+from survey_flows.scoring import band_for, dossier_points, indicator_1, indicator_2, period_score, satisfaction_rate
+from survey_flows.session import Session, SessionStatus
+from survey_flows.terminal import run_terminal
+
+__all__ = [
+    "AnswerRecorded",
+    "AnswerSkipped",
+    "AnswerValue",
+    "Band",
+    "ChoiceOut",
+    "ChoiceReply",
+    "DossierStatus",
+    "EndStatus",
+    "Env",
+    "Event",
+    "ExpireReply",
+    "Flow",
+    "FlowError",
+    "FlowInvalid",
+    "InvalidDossierCode",
+    "MessageSent",
+    "Problem",
+    "Reply",
+    "Schema",
+    "SchemaInvalid",
+    "Session",
+    "SessionStatus",
+    "Sprint",
+    "Step",
+    "StepKind",
+    "SurveyEnded",
+    "TextReply",
+    "UnknownFlow",
+    "band_for",
+    "dossier_points",
+    "evaluation_record",
+    "event_to_json",
+    "indicator_1",
+    "indicator_2",
+    "is_evaluable",
+    "load_flow",
+    "load_schema",
+    "normalize_code",
+    "period_score",
+    "resume",
+    "run_terminal",
+    "satisfaction_rate",
+    "shipped_flows",
+    "start",
+    "validate_files",
+]

@@ -1,0 +1,199 @@
+"""Reads and checks one flow step against the schema, resolving its options."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from survey_flows.i18n import CATALOG_LANGS, PLACEHOLDERS, Localized, gettext, placeholders_in
+from survey_flows.flow import Step, StepKind
+from survey_flows.schema import Field, FieldType, FilledBy, Option, Schema
+from survey_flows.schema_loader import localized
+from survey_flows.when_loader import read_when
+from survey_flows.yamlpos import Findings, Path_
+
+KINDS = ", ".join(sorted(k.value for k in StepKind))
+COMMON_KEYS = frozenset({"id", "kind", "text", "sms", "when"})
+KIND_KEYS: dict[StepKind, frozenset[str]] = {
+    StepKind.CHOICE: frozenset({"writes", "scale", "options"}),
+    StepKind.NUMBER: frozenset({"writes", "min", "max"}),
+    StepKind.YESNO: frozenset({"writes", "yes", "no"}),
+    StepKind.REASONS: frozenset({"writes"}),
+    StepKind.TEXT: frozenset({"writes", "optional"}),
+    StepKind.MESSAGE: frozenset(),
+}
+# Which field types each kind can fill.
+KIND_FIELDS: dict[StepKind, frozenset[FieldType]] = {
+    StepKind.CHOICE: frozenset({FieldType.POINTS, FieldType.LEVEL}),
+    StepKind.NUMBER: frozenset({FieldType.POINTS}),
+    StepKind.YESNO: frozenset({FieldType.POINTS, FieldType.LEVEL}),
+    StepKind.REASONS: frozenset({FieldType.REASONS}),
+    StepKind.TEXT: frozenset({FieldType.TEXT}),
+}
+NUMBER_MAX = 99
+
+
+class StepContext:
+    """What a step needs to know about its flow while it is read."""
+
+    def __init__(self, found: Findings, schema: Schema, languages: tuple[str, ...]) -> None:
+        self.found, self.schema, self.languages = found, schema, languages
+        self.earlier: dict[str, bool] = {}  # step id -> records an answer
+        self.writers: dict[str, str] = {}  # field -> step id
+
+
+def read_step(ctx: StepContext, spec: dict, path: Path_, sid: str, later: set[str]) -> Step | None:
+    """A Step, or None when its kind is unknown; problems go to ``ctx.found``."""
+    found, where = ctx.found, f"step {sid!r}: "
+    kind_raw = spec.get("kind")
+    if kind_raw is None:
+        found.add(path, f"{where}missing 'kind' (one of: {KINDS})")
+        return None
+    if kind_raw not in StepKind.__members__.values():
+        found.add(path + ("kind",), f"{where}unknown kind {kind_raw!r} (expected one of: {KINDS})")
+        return None
+    kind = StepKind(kind_raw)
+    found.unknown_keys(spec, COMMON_KEYS | KIND_KEYS[kind], path, where)
+    text = _text(ctx, spec.get("text"), path + ("text",), f"{where}text")
+    sms = _text(ctx, spec["sms"], path + ("sms",), f"{where}sms") if "sms" in spec else None
+    when = read_when(found, spec["when"], path + ("when",), where, ctx.earlier, later) if "when" in spec else None
+    step = Step(sid, kind, text, sms, when=when)
+    if kind is StepKind.MESSAGE:
+        return step
+    field = _field(ctx, spec, path, where, kind, sid)
+    return _answer_step(ctx, spec, path, where, step, field)
+
+
+def _text(ctx: StepContext, value: Any, path: Path_, what: str) -> Localized:
+    if value is None:
+        ctx.found.add(path, f"{what} is missing")
+        return Localized(())
+    text = localized(ctx.found, value, path, what, ctx.languages)
+    for name in sorted(set().union(*(placeholders_in(t) for t in text.values())) - PLACEHOLDERS):
+        ctx.found.add(path, f"{what} uses unknown placeholder {{{name}}}")
+    return text
+
+
+def _field(ctx: StepContext, spec: dict, path: Path_, where: str, kind: StepKind, sid: str) -> Field | None:
+    name = spec.get("writes")
+    if name is None:
+        ctx.found.add(path, f"{where}missing 'writes' (the schema field it fills)")
+        return None
+    field = ctx.schema.field(str(name))
+    if field is None:
+        ctx.found.add(path + ("writes",), f"{where}unknown schema field {name!r}")
+    elif _computed(ctx.schema, field):
+        ctx.found.add(path + ("writes",), f"{where}field {name!r} is computed from the dossier's dates; a flow cannot ask for it")
+        return None
+    elif field.type not in KIND_FIELDS[kind]:
+        ctx.found.add(path + ("writes",), f"{where}a {kind} step cannot write {name!r} (a {field.type} field)")
+        return None
+    elif name in ctx.writers:
+        ctx.found.add(path + ("writes",), f"{where}field {name!r} is already written by step {ctx.writers[name]!r}")
+    else:
+        ctx.writers[name] = sid
+    return field
+
+
+def _computed(schema: Schema, field: Field) -> bool:
+    indicator = schema.indicator(field.indicator) if field.indicator is not None else None
+    return indicator is not None and indicator.filled_by is FilledBy.COMPUTED
+
+
+def _answer_step(ctx: StepContext, spec: dict, path: Path_, where: str, step: Step, field: Field | None) -> Step:
+    base = replace(step, writes=field.name if field else spec.get("writes"),
+                   level_field=bool(field and field.type is FieldType.LEVEL))
+    if step.kind is StepKind.CHOICE:
+        return replace(base, scale=spec.get("scale"), options=_choice_options(ctx, spec, path, where, field))
+    if step.kind is StepKind.NUMBER:
+        return _number(ctx, spec, path, where, base, field)
+    if step.kind is StepKind.YESNO:
+        return replace(base, options=_yesno_options(ctx, spec, path, where, field))
+    if step.kind is StepKind.REASONS:
+        return replace(base, options=ctx.schema.reasons)
+    optional = spec.get("optional", False)
+    if not isinstance(optional, bool):
+        ctx.found.add(path + ("optional",), f"{where}'optional' must be true or false")
+    return replace(base, optional=optional is True)
+
+
+def _choice_options(ctx: StepContext, spec: dict, path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
+    found = ctx.found
+    if ("scale" in spec) == ("options" in spec):
+        found.add(path, f"{where}a choice step needs either 'scale' or 'options'")
+        return ()
+    if "scale" in spec:
+        scale = ctx.schema.scale(str(spec["scale"]))
+        if scale is None:
+            known = ", ".join(s.id for s in ctx.schema.scales)
+            found.add(path + ("scale",), f"{where}unknown scale {spec['scale']!r} (expected one of: {known})")
+            return ()
+        raw = [(o, path + ("scale",)) for o in scale.options]
+    else:
+        raw = [(_own_option(ctx, item, path + ("options", i), where), path + ("options", i))
+               for i, item in enumerate(found.sequence(spec["options"], path + ("options",), f"{where}options"))]
+        if len(raw) < 2:
+            found.add(path + ("options",), f"{where}needs at least two options")
+    return tuple(_mapped(ctx, option, opath, where, field) for option, opath in raw)
+
+
+def _own_option(ctx: StepContext, item: Any, path: Path_, where: str) -> Option:
+    spec = ctx.found.mapping(item, path, f"{where}an option")
+    ctx.found.unknown_keys(spec, frozenset({"value", "level", "label", "aliases"}), path, f"{where}option: ")
+    value = ctx.found.integer(spec.get("value"), path + ("value",), f"{where}option value")
+    level = spec.get("level")
+    if level is not None:
+        level = ctx.found.integer(level, path + ("level",), f"{where}option level")
+    label = localized(ctx.found, spec.get("label"), path + ("label",), f"{where}option {value!r} label", ctx.languages)
+    return Option(value, level, label, tuple(str(a) for a in spec.get("aliases") or ()))
+
+
+def _mapped(ctx: StepContext, option: Option, path: Path_, where: str, field: Field | None) -> Option:
+    """The option as the field stores it; a value that maps to nothing is a problem."""
+    if field is None:
+        return option
+    allowed = ctx.schema.allowed_values(field)
+    shown = ", ".join(str(v) for v in sorted(allowed))
+    if field.type is FieldType.POINTS:
+        if option.value not in allowed:
+            ctx.found.add(path, f"{where}option value {option.value!r} is not allowed for field "
+                                f"{field.name!r} (allowed: {shown})")
+        return replace(option, level=None)
+    if option.level is None:
+        ctx.found.add(path, f"{where}option value {option.value!r} has no level for field {field.name!r}")
+    elif option.level not in allowed:
+        ctx.found.add(path, f"{where}option value {option.value!r} maps to level {option.level!r}, "
+                            f"not a satisfaction level (allowed: {shown})")
+    return option
+
+
+def _yesno_options(ctx: StepContext, spec: dict, path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
+    options = []
+    for key, msgid in (("yes", "Yes"), ("no", "No")):
+        if key not in spec:
+            ctx.found.add(path, f"{where}missing {key!r} (the value a {key} records)")
+            continue
+        value = ctx.found.integer(spec[key], path + (key,), f"{where}{key!r}")
+        label = Localized.of({lang: gettext(lang if lang in CATALOG_LANGS else "vi", msgid) for lang in ctx.languages})
+        level = value if field is not None and field.type is FieldType.LEVEL else None
+        options.append(_mapped(ctx, Option(value, level, label), path + (key,), where, field))
+    return tuple(options)
+
+
+def _number(ctx: StepContext, spec: dict, path: Path_, where: str, step: Step, field: Field | None) -> Step:
+    low = ctx.found.integer(spec.get("min", 0), path + ("min",), f"{where}'min'")
+    high = ctx.found.integer(spec.get("max", NUMBER_MAX), path + ("max",), f"{where}'max'")
+    if low is None or high is None:
+        return step
+    if low > high:
+        ctx.found.add(path + ("min",), f"{where}'min' {low} is above 'max' {high}")
+    indicator = ctx.schema.indicator(field.indicator) if field and field.indicator is not None else None
+    if field is None or indicator is None:
+        return replace(step, minimum=low, maximum=high)
+    if not indicator.thresholds:
+        ctx.found.add(path + ("writes",), f"{where}number step writes {field.name!r}, which has no thresholds")
+    else:
+        missing = [n for n in range(low, high + 1) if indicator.points_for(n) is None]
+        if missing:
+            ctx.found.add(path + ("writes",), f"{where}thresholds of {field.name!r} give no points for {missing[0]}")
+    return replace(step, minimum=low, maximum=high, thresholds=indicator.thresholds)

@@ -1,0 +1,95 @@
+"""Reads and checks a step's ``when:`` against the steps before it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from survey_flows.conditions import AllOf, AnyOf, Check, Condition, Test
+from survey_flows.yamlpos import Findings, Path_
+
+TESTS = ", ".join(t.value for t in Test)
+
+
+def read_when(found: Findings, value: Any, path: Path_, where: str,
+              earlier: dict[str, bool], later: set[str]) -> Condition | None:
+    """A Condition, or None after adding problems.
+
+    ``earlier`` maps each step id before this one to whether it records an answer;
+    ``later`` holds this step's id and every id after it.
+    """
+    if not isinstance(value, dict) or not value:
+        found.add(path, f"{where}when must be a mapping")
+        return None
+    for group, make in (("all", AllOf), ("any", AnyOf)):
+        if group in value:
+            return _group(found, value, group, make, path, where, earlier, later)
+    return _checks(found, value, path, where, earlier, later)
+
+
+def _group(found: Findings, value: dict, group: str, make: type[AllOf] | type[AnyOf], path: Path_,
+           where: str, earlier: dict[str, bool], later: set[str]) -> Condition | None:
+    if len(value) != 1:
+        found.add(path, f"{where}when with {group!r} takes no other key")
+    items = value[group]
+    if not isinstance(items, list) or not items:
+        found.add(path + (group,), f"{where}{group!r} must be a non-empty list")
+        return None
+    parts = [read_when(found, item, path + (group, i), where, earlier, later) for i, item in enumerate(items)]
+    if any(part is None for part in parts):
+        return None
+    return make(tuple(p for p in parts if p is not None))
+
+
+def _checks(found: Findings, value: dict, path: Path_, where: str,
+            earlier: dict[str, bool], later: set[str]) -> Condition | None:
+    step = value.get("step")
+    if not _known_step(found, step, path + ("step",), where, earlier, later):
+        return None
+    tests = [key for key in value if key != "step"]
+    if not tests:
+        found.add(path, f"{where}when needs a test ({TESTS})")
+        return None
+    checks = [_check(found, step, key, value[key], path + (key,), where) for key in tests]
+    if any(check is None for check in checks):
+        return None
+    return checks[0] if len(checks) == 1 else AllOf(tuple(c for c in checks if c is not None))
+
+
+def _known_step(found: Findings, step: Any, path: Path_, where: str,
+                earlier: dict[str, bool], later: set[str]) -> bool:
+    if not isinstance(step, str):
+        found.add(path, f"{where}when needs 'step' (the id of an earlier step)")
+    elif step in later:
+        found.add(path, f"{where}when refers to step {step!r}, which does not come before it")
+    elif step not in earlier:
+        found.add(path, f"{where}when refers to unknown step {step!r}")
+    elif not earlier[step]:
+        found.add(path, f"{where}when refers to step {step!r}, which records no answer")
+    else:
+        return True
+    return False
+
+
+def _check(found: Findings, step: str, key: str, argument: Any, path: Path_, where: str) -> Check | None:
+    if key not in Test.__members__.values():
+        found.add(path, f"{where}unknown when test {key!r} (expected one of: {TESTS})")
+        return None
+    test = Test(key)
+    if test is Test.ANSWERED:
+        if not isinstance(argument, bool):
+            found.add(path, f"{where}'answered' must be true or false")
+            return None
+        return Check(step, test, argument)
+    if test in (Test.LEVEL_IN, Test.VALUE_IN):
+        if not (isinstance(argument, list) and argument and all(_is_int(a) for a in argument)):
+            found.add(path, f"{where}{key!r} must be a non-empty list of integers")
+            return None
+        return Check(step, test, tuple(argument))
+    if not _is_int(argument):
+        found.add(path, f"{where}{key!r} must be an integer")
+        return None
+    return Check(step, test, argument)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,57 @@
+"""Normalising what people type, and the fixed words the reply parser knows."""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+
+from unidecode import unidecode
+
+_EDGE = string.punctuation + string.whitespace + "…“”‘’«»¿¡。、"
+# Variation selector and skin tones: "👍🏽" and "👍" are the same answer.
+_INVISIBLE = re.compile("[\ufe0f\ufe0e\U0001F3FB-\U0001F3FF]")
+_SPACES = re.compile(r"\s+")
+
+OPT_OUT = frozenset({"huy", "huy bo", "tu choi", "stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+# "dừng" with its diacritics is always a stop; bare "dung" may also be "đúng" (yes).
+OPT_OUT_EXACT = frozenset({"dừng", "dừng lại"})
+AMBIGUOUS_STOP = "dung"
+HELP = frozenset({"hd", "help", "tro giup", "huong dan"})
+BACK = frozenset({"quay lai", "ql", "back", "tro lai"})
+
+YES = frozenset({"có", "co", "yes", "y", "ừ", "ừm", "u", "ok", "okay", "👍", "đúng", "dung", "vâng", "vang",
+                 "dạ", "da", "phải", "phai", "có ạ", "dạ có", "da co", "đúng vậy", "dung vay"})
+NO = frozenset({"không", "khong", "ko", "k", "no", "n", "👎", "sai", "chưa", "chua", "không ạ", "khong a",
+                "dạ không", "da khong", "hông", "hong", "không có", "khong co"})
+SKIP = frozenset({"bo qua", "skip", "khong", "ko", "khong co", "no", "none", "chua co", "khong co gi"})
+NUMBER_WORDS = {
+    "khong": 0, "zero": 0, "một": 1, "mot": 1, "one": 1, "hai": 2, "two": 2, "ba": 3, "three": 3,
+    "bốn": 4, "bon": 4, "tư": 4, "four": 4, "năm": 5, "nam": 5, "five": 5, "sáu": 6, "sau": 6,
+    "bảy": 7, "bay": 7, "tám": 8, "tam": 8, "chín": 9, "chin": 9, "mười": 10, "muoi": 10,
+}
+ZERO_PHRASES = frozenset({"khong lan nao", "chua lan nao", "khong co lan nao", "none", "never"})
+_COUNT = re.compile(r"(?P<n>\d{1,4}|[a-z]+)(?:\s+(?:lan|times?|l))?")
+
+
+def fold(text: str) -> str:
+    """Case-folded, NFC, single-spaced, without punctuation or spaces at either end."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).casefold()
+    return _SPACES.sub(" ", text).strip(_EDGE)
+
+
+def plain(folded: str) -> str:
+    """The folded text without diacritics ("rất hài lòng" -> "rat hai long"); emoji vanish."""
+    return _SPACES.sub(" ", unidecode(folded)).strip(_EDGE)
+
+
+def count_in(folded: str) -> int | None:
+    """A whole number said as digits or words: "2", "2 lần", "hai", "không lần nào"."""
+    bare = plain(folded)
+    if bare in ZERO_PHRASES:
+        return 0
+    match = _COUNT.fullmatch(bare)
+    if not match:
+        return None
+    token = match["n"]
+    return int(token) if token.isdigit() else NUMBER_WORDS.get(token)

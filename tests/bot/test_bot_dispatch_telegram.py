@@ -1,0 +1,45 @@
+"""TelegramSender: one outbox message → one Bot API call → the outcome the dispatcher acts on."""
+
+from __future__ import annotations
+
+import pytest
+
+from channels.contract import ChannelName, Choice, Delivery, Outbound
+from channels.telegram import TelegramSender, open_bot
+from tests.channels.telegram_fake import FakeBotApi
+
+QUESTION = Outbound(ChannelName.TELEGRAM, "4242", "Mấy sao?", (Choice("1", "Kém"), Choice("5", "Rất tốt")),
+                    step="overall")
+
+
+@pytest.fixture
+async def api():
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def _send(api: FakeBotApi, outbound: Outbound = QUESTION):
+    async with open_bot(api.token, api.base_url) as bot:
+        return await TelegramSender(bot).send(outbound)
+
+
+async def test_sent_with_buttons_and_the_message_id(api: FakeBotApi) -> None:
+    outcome = await _send(api)
+    assert outcome.delivery is Delivery.SENT and outcome.provider_message_id == "101"
+    [(_, params)] = api.sent("sendMessage")
+    assert [r[0]["callback_data"] for r in params["reply_markup"]["inline_keyboard"]] == ["c:overall:1", "c:overall:5"]
+
+
+@pytest.mark.parametrize(("status", "description", "retry_after", "delivery"), [
+    (403, "Forbidden: bot was blocked by the user", None, Delivery.UNREACHABLE),
+    (429, "Too Many Requests: retry after 7", 7, Delivery.RETRY),
+    (400, "Bad Request: chat not found", None, Delivery.FAILED),
+    (502, "Bad Gateway", None, Delivery.RETRY),
+])
+async def test_errors_map_to_what_the_dispatcher_does(api, status, description, retry_after, delivery) -> None:
+    api.fail("sendMessage", status, description, retry_after)
+    outcome = await _send(api)
+    assert outcome.delivery is delivery and (outcome.retry_after == retry_after if retry_after else True)
+    assert api.token not in (outcome.error or "")

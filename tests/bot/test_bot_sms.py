@@ -1,0 +1,199 @@
+"""SMS end to end: Twilio webhooks signed with Twilio's own validator posted to the running app,
+replies asserted on a local server that speaks Twilio's REST API (nothing of ours is patched)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import aiohttp
+import pytest
+from live import serve_app_here
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from bot.app import create_app
+from bot.phones import e164
+from bot.settings import Settings, load_settings
+from bot.surveys import send_survey
+from storage import (
+    Contact,
+    Evaluation,
+    InboundMessage,
+    OutboxMessage,
+    Survey,
+    upsert_agency,
+    upsert_contact_address,
+    upsert_dossier,
+)
+from tests.channels.twilio_fake import FakeTwilio
+
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+CODE = "000.17.22.H56-261118-0001"
+PHONE = "+84912345678"
+PUBLIC = "https://khaosat.example.vn"  # what Twilio calls; the app itself listens on 127.0.0.1
+_sids = itertools.count(1)
+
+
+@dataclass
+class Running:
+    url: str
+    twilio: FakeTwilio
+    db: object
+    token: str
+    statuses: list[int] = field(default_factory=list)
+
+    async def sms(self, body: str, *, sender: str = PHONE, sid: str | None = None,
+                  sign_url: str | None = None, signature: str | None = None) -> int:
+        params = {"MessageSid": sid or f"SM{next(_sids):032d}", "AccountSid": self.twilio.account_sid,
+                  "From": sender, "To": "+15005550006", "Body": body, "NumSegments": "1"}
+        return await self.post("/webhooks/twilio", params, sign_url=sign_url, signature=signature)
+
+    async def status(self, sid: str, status: str, error: str | None = None) -> int:
+        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": self.twilio.account_sid}
+        return await self.post("/webhooks/twilio/status", params | ({"ErrorCode": error} if error else {}))
+
+    async def post(self, path: str, params: dict, *, sign_url: str | None = None, signature: str | None = None) -> int:
+        if signature is None:
+            signature = RequestValidator(self.twilio.auth_token).compute_signature(sign_url or PUBLIC + path, params)
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(self.url + path, data=params, headers=headers) as response:
+                self.statuses.append(response.status)
+                return response.status
+
+
+async def seed(db, settings: Settings, phone: str = "0912 345 678") -> str:
+    """A returned dossier whose applicant's phone was imported in its national form."""
+    async with db.transaction() as s:
+        agency = await upsert_agency(s, code="000.17.22.H56", name="UBND Phường 1", now=T0)
+        address = await upsert_contact_address(s, channel="sms", address=e164(phone), now=T0)
+        await upsert_dossier(s, code=CODE, agency_id=agency.id, status=10, received_on=date(2026, 11, 18),
+                             due_on=date(2026, 11, 20), returned_on=date(2026, 11, 19), now=T0,
+                             contact_id=address.contact_id)
+    return (await send_survey(db, settings, CODE, now=datetime.now(timezone.utc))).token
+
+
+@pytest.fixture
+async def running(db, database_url: str) -> AsyncIterator[Running]:
+    twilio = FakeTwilio()
+    await twilio.start()
+    settings = load_settings(
+        env_file=None, database_url=database_url, default_flow="quick", public_url=PUBLIC,
+        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+        twilio_from_number="+15005550006", twilio_api_base_url=twilio.base_url,
+    )
+    token = await seed(db, settings)
+    try:
+        async with serve_app_here(create_app(settings)) as url:
+            yield Running(url, twilio, db, token)
+    finally:
+        await twilio.stop()
+
+
+async def count(db, table) -> int:
+    async with db.transaction() as s:
+        return await s.scalar(select(func.count()).select_from(table))
+
+
+async def survey_status(db) -> str:
+    async with db.transaction() as s:
+        return (await s.scalar(select(Survey).execution_options(populate_existing=True))).status
+
+
+async def opted_out(db) -> bool:
+    async with db.transaction() as s:
+        return (await s.scalar(select(Contact).execution_options(populate_existing=True))).opted_out_at is not None
+
+
+async def test_a_whole_survey_by_sms(running: Running) -> None:
+    for body in ("Chao", "5", "hai long", "Nhanh gọn"):
+        assert await running.sms(body) == 200
+    bodies = running.twilio.bodies()
+    assert bodies[0] == f"Cham diem ho so {CODE}: 1 (kem) den 5 (rat tot)?\n1. Kem\n2. Chua tot\n3. Binh thuong\n4. Tot\n5. Rat tot"
+    assert bodies[1].endswith("\n1. Rat hai long\n2. Hai long\n3. Khong hai long")
+    assert all(body.isascii() for body in bodies) and len(bodies) == 4
+    assert {form["To"] for _, _, form in running.twilio.requests} == {PHONE}
+    assert {form["StatusCallback"] for _, _, form in running.twilio.requests} == {PUBLIC + "/webhooks/twilio/status"}
+    async with running.db.transaction() as s:
+        evaluation = await s.scalar(select(Evaluation))
+    assert evaluation.channel == "sms" and await survey_status(running.db) == "completed"
+
+
+@pytest.mark.parametrize("case", ["unsigned", "wrong", "internal-url"])
+async def test_unsigned_wrongly_signed_or_wrong_url_is_403_and_changes_nothing(running: Running, case: str) -> None:
+    kwargs = {"unsigned": {"signature": ""}, "wrong": {"signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="},
+              "internal-url": {"sign_url": running.url + "/webhooks/twilio"}}[case]
+    assert await running.sms("STOP", **kwargs) == 403
+    assert await running.post("/webhooks/twilio/status", {"MessageSid": "SM1", "MessageStatus": "failed",
+                                                          "ErrorCode": "21610"}, **kwargs) == 403
+    assert running.twilio.requests == [] and await count(running.db, InboundMessage) == 0
+    assert not await opted_out(running.db) and await survey_status(running.db) == "invited"
+
+
+async def test_a_message_sid_delivered_three_times_acts_once(running: Running) -> None:
+    await asyncio.gather(*(running.sms("Chao", sid="SM" + "9" * 32) for _ in range(3)))
+    assert running.statuses == [200, 200, 200] and len(running.twilio.requests) == 1
+
+
+async def test_statuses_never_move_backwards_and_21610_opts_out(running: Running) -> None:
+    await running.sms("Chao")
+    [sid] = [row for row in await _sids_sent(running.db)]
+    for status in ("delivered", "sent", "queued", "failed"):
+        assert await running.status(sid, status) == 204
+    async with running.db.transaction() as s:
+        assert (await s.scalar(select(OutboxMessage.status))) == "delivered"
+    await running.sms("5")
+    second = (await _sids_sent(running.db))[-1]
+    await running.status(second, "failed", "21610")
+    assert await opted_out(running.db)
+
+
+async def _sids_sent(db) -> list[str]:
+    async with db.transaction() as s:
+        return list(await s.scalars(select(OutboxMessage.provider_message_id).order_by(OutboxMessage.id)))
+
+
+@pytest.mark.parametrize("word", ["STOP", "HUY", "Tu choi", "Từ chối"])
+async def test_stop_words_end_the_survey_and_silence_the_number(running: Running, word: str) -> None:
+    await running.sms("Chao")
+    await running.sms(word)
+    assert await opted_out(running.db) and await survey_status(running.db) == "opted_out"
+    assert running.twilio.bodies()[-1].startswith("Da ngung gui tin khao sat")
+    sent = len(running.twilio.requests)
+    await running.sms("5")
+    assert len(running.twilio.requests) == sent  # opted out: no answer at all
+    await running.sms("START")
+    assert not await opted_out(running.db) and running.twilio.bodies()[-1].startswith("Da nhan lai")
+
+
+async def test_dung_is_a_stop_only_where_it_cannot_mean_yes(running: Running) -> None:
+    await running.sms("đúng")  # with its diacritics: "yes", never a stop
+    assert not await opted_out(running.db)
+    await running.sms("DUNG")  # invited, no question asked yet: it can only be "dừng"
+    assert await opted_out(running.db) and await survey_status(running.db) == "opted_out"
+
+
+async def test_an_unknown_number_gets_one_polite_answer_never_a_loop(running: Running) -> None:
+    for body in ("Xin chao", "Alo?", "1"):
+        await running.sms(body, sender="+84987654321")
+    assert running.twilio.bodies() == ["Hien khong co khao sat nao dang mo. Cam on Ong/Ba! / There is no open survey. Thank you!"]
+
+
+async def test_after_the_survey_ended_one_polite_answer(running: Running) -> None:
+    for body in ("Chao", "5", "hai long", "bo qua"):
+        await running.sms(body)
+    sent = len(running.twilio.requests)
+    await running.sms("Cam on")
+    await running.sms("Cam on nhieu")
+    assert len(running.twilio.requests) == sent + 1 and running.twilio.bodies()[-1].startswith("Hien khong co")
+
+
+async def test_numbers_are_one_contact_whichever_way_written(running: Running) -> None:
+    await running.sms("Chao", sender="+84912345678")
+    assert len(running.twilio.requests) == 1 and running.twilio.bodies()[0].startswith("Cham diem")
+    assert e164("0912345678") == e164("+84 912 345 678") == e164("84912345678") == PHONE
+    assert await count(running.db, Contact) == 1

@@ -1,0 +1,106 @@
+"""SMS through eSMS end to end: replies sent to a local server that speaks eSMS's JSON API,
+its delivery reports (HTTPS GET) applied; the agency's Unicode setting; no number in the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from aiohttp import web
+from live import serve_app_here
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.keys import SETTINGS
+from bot.settings import load_settings
+from bot.sms_web import DESK, esms_config
+from channels.contract import ChannelName, Inbound
+from storage import OutboxMessage, update_agency_settings
+from tests.bot.test_bot_sms import PHONE, PUBLIC, T0, seed
+from tests.channels.esms_fake import FakeEsms
+
+
+@dataclass
+class Running:
+    url: str
+    esms: FakeEsms
+    db: object
+    app: web.Application
+
+    async def sms(self, body: str, sid: str) -> None:
+        """eSMS has no inbound webhook here: an Inbound goes to the desk as any provider's would."""
+        await self.app[DESK].handle(Inbound(ChannelName.SMS, PHONE, f"test:{sid}", T0, text=body))
+
+    async def report(self, key: str, **query: str) -> int:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{self.url}/webhooks/esms/status/{key}", params=query) as response:
+                return response.status
+
+
+@pytest.fixture
+async def running(db, database_url: str) -> AsyncIterator[Running]:
+    esms = FakeEsms()
+    await esms.start()
+    settings = load_settings(env_file=None, database_url=database_url, default_flow="quick", public_url=PUBLIC,
+                             esms_api_key="KEY", esms_secret_key="SECRET", esms_brandname="UBND-P1",
+                             esms_api_base_url=esms.base_url)
+    await seed(db, settings)
+    app = create_app(settings)
+    try:
+        async with serve_app_here(app) as url:
+            yield Running(url, esms, db, app)
+    finally:
+        await esms.stop()
+
+
+async def statuses(db) -> list[str]:
+    async with db.transaction() as s:
+        return list(await s.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)))
+
+
+async def test_replies_go_through_esms_and_reports_come_back(running: Running) -> None:
+    await running.sms("Chao", "1")
+    [body] = running.esms.requests
+    assert body["Phone"] == "0912345678" and body["Brandname"] == "UBND-P1" and body["IsUnicode"] == "0"
+    key = esms_config(running.app[SETTINGS]).callback_key
+    assert body["CallbackUrl"] == f"{PUBLIC}/webhooks/esms/status/{key}"
+    sms_id = "esms-0001"
+    assert await running.report("guess", SMSID=sms_id, SendStatus="4") == 403
+    assert await statuses(running.db) == ["sent"]
+    assert await running.report(key, SMSID=sms_id, SendStatus="5", SendSuccess="1", SendFailed="0",
+                                phonenumber="0912345678") == 200
+    assert await running.report(key, SMSID=sms_id, SendStatus="7") == 200  # late and older: ignored
+    assert await statuses(running.db) == ["delivered"]
+
+
+async def test_an_undelivered_sms_is_handed_on(running: Running) -> None:
+    handed: list[tuple[str, str]] = []
+
+    async def fall_back(s, row, status: str) -> None:
+        handed.append((row.provider_message_id, status))
+
+    running.app[DESK].on_failed = fall_back
+    await running.sms("Chao", "1")
+    key = esms_config(running.app[SETTINGS]).callback_key
+    await running.report(key, SMSID="esms-0001", SendStatus="5", SendSuccess="0", SendFailed="1")
+    assert handed == [("esms-0001", "undelivered")]
+
+
+async def test_an_agency_may_send_with_diacritics(running: Running) -> None:
+    async with running.db.transaction() as s:
+        await update_agency_settings(s, 1, {"sms_unicode": True})
+    await running.sms("Chao", "1")
+    body = running.esms.requests[0]
+    assert body["IsUnicode"] == "1" and "\n1. Kém\n2. Chưa tốt" in body["Content"]
+
+
+async def test_no_phone_number_in_the_logs(running: Running, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.DEBUG, logger="channels")
+    running.esms.fail("103")
+    await running.sms("Chao", "1")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("bot", "channels")))
+    assert "sms not sent" in logged and "912345678" not in logged

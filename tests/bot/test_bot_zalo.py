@@ -1,0 +1,324 @@
+"""Zalo end to end: signed OA events posted to the running app's webhook; every call to Zalo asserted
+on a local server that speaks the OA, OAuth and ZNS APIs (nothing of ours is patched)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+from live import serve_app_here
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.settings import Settings, load_settings
+from bot.zalo import ZALO_DESK
+from channels.contract import ChannelName, Delivery, Outbound
+from storage import (
+    ContactAddress,
+    Dossier,
+    Evaluation,
+    Survey,
+    evaluation_answers,
+    upsert_agency,
+    upsert_contact_address,
+    upsert_dossier,
+)
+from storage.provider_tokens import TokenPair, load_tokens, save_tokens
+from survey_flows import (
+    Env,
+    TextReply,
+    evaluation_record,
+    load_flow,
+    load_schema,
+    resume,
+    start,
+)
+from tests.channels.test_channels_zalo import (
+    USER,
+    feedback_event,
+    follow_event,
+    text_event,
+)
+from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
+
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+CODE = "000.17.22.H56-261118-0001"
+CODE2 = "000.17.22.H56-261118-0002"
+PHONE = "+84912345678"
+
+
+@dataclass
+class Running:
+    """The app on a real port, the fake Zalo, the database, and the app (for its desk)."""
+
+    url: str
+    zalo: FakeZalo
+    db: object
+    app: web.Application
+    settings: Settings
+    statuses: list[int] = field(default_factory=list)
+
+    async def post(self, event: dict, *, body: bytes | None = None, headers: dict | None = None) -> int:
+        signed_body, signed_headers = sign(event)
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{self.url}/webhooks/zalo", data=body if body is not None else signed_body,
+                headers=headers if headers is not None else signed_headers) as r:
+            status = r.status
+        await self.app[ZALO_DESK].drain()
+        return status
+
+
+def zalo_settings(database_url: str, zalo: FakeZalo, **kw) -> Settings:
+    values = {"database_url": database_url, "default_flow": "quick", "zalo_app_id": APP_ID,
+              "zalo_app_secret": APP_SECRET, "zalo_oa_secret_key": OA_SECRET, "zalo_oa_access_token": "AT-1",
+              "zalo_oa_refresh_token": "RT-1", "zalo_zns_rating_template_id": "tpl-9",
+              "zalo_oa_api_base_url": zalo.base_url, "zalo_oauth_base_url": zalo.base_url,
+              "zalo_zns_api_base_url": zalo.base_url} | kw
+    return load_settings(env_file=None, **values)
+
+
+async def seed(db, codes: tuple[str, ...] = (CODE, CODE2)) -> None:
+    async with db.transaction() as s:
+        agency = await upsert_agency(s, code="000.17.22.H56", name="UBND Phường 1", now=T0)
+        contact = await upsert_contact_address(s, channel="sms", address=PHONE, now=T0)
+        for code in codes:
+            await upsert_dossier(s, code=code, agency_id=agency.id, status=10, received_on=date(2026, 11, 18),
+                                 due_on=date(2026, 11, 20), returned_on=date(2026, 11, 19), now=T0,
+                                 contact_id=contact.contact_id)
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    fake = FakeZalo()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def running(db, database_url: str, zalo: FakeZalo) -> AsyncIterator[Running]:
+    settings = zalo_settings(database_url, zalo)
+    await seed(db)
+    app = create_app(settings)
+    async with serve_app_here(app) as url:
+        yield Running(url, zalo, db, app, settings)
+
+
+def buttons(call) -> list[str]:
+    attachment = call.body["message"].get("attachment") or {}
+    return [b["payload"] for b in attachment.get("payload", {}).get("buttons", [])]
+
+
+def simulated(lines: list[str]) -> dict:
+    """The same replies given to survey_flows directly: the evaluation record's answers."""
+    flow = load_flow("quick", load_schema())
+    env = Env(now=T0, new_id=lambda: "x")
+    session = start(flow, env, lang="vi", channel="zalo").session
+    for line in lines:
+        session = resume(flow, session, env, TextReply(line)).session
+    assert str(session.status) == "completed"
+    return evaluation_record(flow, session)["answers"]
+
+
+async def answers(db, code: str) -> tuple[str, dict]:
+    async with db.transaction() as s:
+        evaluation = await s.scalar(select(Evaluation).join(Dossier, Dossier.id == Evaluation.dossier_id)
+                                    .where(Dossier.code == code))
+        rows = await evaluation_answers(s, evaluation.id)
+    return evaluation.channel, {a.field: {"value": a.value, "level": a.level, "text": a.text, "items": a.items}
+                                for a in rows if not a.field.startswith("indicator.")}
+
+
+async def test_a_full_oa_survey_with_buttons_and_typing_writes_the_simulators_answers(running: Running) -> None:
+    events = [text_event("m1", CODE.lower()), text_event("m2", "c:overall:5"), text_event("m3", "hai long"),
+              text_event("m4", "Nhanh gọn")]
+    for event in events:
+        assert await running.post(event) == 200
+    calls = running.zalo.sent()
+    assert [c.body["recipient"] for c in calls] == [{"user_id": USER}] * 4
+    assert {c.token for c in calls} == {"AT-1"}
+    assert CODE in calls[0].body["message"]["text"]
+    assert buttons(calls[0]) == [f"c:overall:{i}" for i in range(1, 6)]
+    assert buttons(calls[1])[0] == "c:officer:1"
+    assert buttons(calls[2]) == []  # the comment is typed
+    assert await answers(running.db, CODE) == ("zalo", simulated(["5", "hai long", "Nhanh gọn"]))
+
+
+async def test_a_survey_token_links_the_chat_too(running: Running) -> None:
+    from bot.surveys import send_survey
+
+    token = (await send_survey(running.db, running.settings, CODE2, now=datetime.now(UTC))).token
+    await running.post(text_event("m1", token))
+    assert CODE2 in running.zalo.texts()[0]
+    async with running.db.transaction() as s:
+        survey = await s.scalar(select(Survey).where(Survey.token == token))
+        address = await s.scalar(select(ContactAddress).where(ContactAddress.channel == "zalo"))
+    assert survey.contact_id == address.contact_id and address.address == USER
+
+
+async def test_forged_events_are_refused_and_change_nothing(running: Running) -> None:
+    body, headers = sign(text_event("m1", CODE), secret="not-the-oa-secret")
+    assert await running.post({}, body=body, headers=headers) == 401
+    body, headers = sign(text_event("m1", CODE))
+    assert await running.post({}, body=body.replace(b"m1", b"m9"), headers=headers) == 401
+    assert await running.post({}, body=body, headers={}) == 401
+    assert running.zalo.calls == []
+    assert await running.post(text_event("m1", CODE)) == 200  # not recorded as seen by the forgeries
+    assert len(running.zalo.sent()) == 1
+
+
+async def test_redelivered_events_act_once(running: Running) -> None:
+    events = [text_event("m1", CODE), text_event("m2", "c:overall:4"), text_event("m3", "c:officer:1"),
+              text_event("m4", "bỏ qua")]
+    for event in events:
+        await running.post(event)
+    once = list(running.zalo.calls)
+    for _ in range(2):
+        for event in events:
+            assert await running.post(event) == 200
+    assert running.zalo.calls == once
+    await asyncio.gather(*(running.post(text_event("m9", "hello")) for _ in range(3)))
+    assert len(running.zalo.calls) == len(once) + 1
+    async with running.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Evaluation)) == 1
+
+
+async def test_a_button_of_an_earlier_question_is_refused(running: Running) -> None:
+    await running.post(text_event("m1", CODE))
+    await running.post(text_event("m2", "c:overall:5"))
+    await running.post(text_event("m3", "c:overall:1"))
+    assert running.zalo.texts()[-1].startswith("Câu hỏi này đã được trả lời")
+
+
+async def test_follow_welcomes_and_unfollow_marks_the_address_unreachable(running: Running) -> None:
+    await running.post(follow_event())
+    assert running.zalo.texts()[0].startswith("Xin chào!")
+    await running.post(text_event("m1", CODE))
+    await running.post(follow_event("unfollow", ts="1764039700000"))
+    async with running.db.transaction() as s:
+        address = await s.scalar(select(ContactAddress).where(ContactAddress.channel == "zalo"))
+    assert address.unreachable_at is not None
+
+
+async def test_outside_the_reply_window_the_oa_stays_silent(running: Running, database_url: str) -> None:
+    await running.post(text_event("m1", CODE))
+    desk = running.app[ZALO_DESK]
+    desk._oa._window._hours = 0
+    await running.post(text_event("m2", "c:overall:5"))
+    assert len(running.zalo.sent()) == 1
+
+
+async def test_an_invalid_token_is_refreshed_once_and_the_rotated_pair_stored(running: Running) -> None:
+    async with running.db.transaction() as s:
+        await save_tokens(s, "zalo_oa", TokenPair("AT-0", "RT-1", T0 + timedelta(days=900)), now=T0)
+    await running.post(text_event("m1", CODE))
+    assert [(c.path, c.token) for c in running.zalo.calls] == [
+        ("/v3.0/oa/message/cs", "AT-0"), ("/v4/oa/access_token", None), ("/v3.0/oa/message/cs", "AT-2")]
+    async with running.db.transaction() as s:
+        pair = await load_tokens(s, "zalo_oa")
+    assert (pair.access_token, pair.refresh_token) == ("AT-2", "RT-2")
+
+
+async def test_two_concurrent_refreshes_use_the_refresh_token_once(running: Running) -> None:
+    from bot.zalo_tokens import DbTokens
+
+    running.zalo.refresh_delay = 0.3
+    async with running.db.transaction() as s:
+        await save_tokens(s, "zalo_oa", TokenPair("AT-0", "RT-1", T0 + timedelta(days=900)), now=T0)
+    async with aiohttp.ClientSession() as http:
+        workers = [DbTokens(running.db, running.settings, http) for _ in range(2)]
+        fresh = await asyncio.gather(*(w.refresh("AT-0") for w in workers))
+    assert fresh == ["AT-2", "AT-2"]
+    refreshes = running.zalo.sent("/v4/oa/access_token")
+    assert [c.body["refresh_token"] for c in refreshes] == ["RT-1"]
+
+
+async def test_zns_rating_and_oa_conversation_give_evaluations_shaped_like_the_simulators(
+    running: Running,
+) -> None:
+    from bot.zalo_rating import ZnsInvitations, invite_by_zns
+    from bot.zalo_tokens import DbTokens
+    from channels.zalo_zns import ZnsSender
+
+    async with aiohttp.ClientSession() as http:
+        zns = ZnsSender(http, running.zalo.base_url, DbTokens(running.db, running.settings, http), "tpl-9")
+        sender = ZnsInvitations(running.db, running.settings, zns)
+        invite = await invite_by_zns(running.db, running.settings, sender, CODE2, now=datetime.now(UTC))
+    [call] = running.zalo.sent("/message/template")
+    assert call.body == {"phone": "84912345678", "template_id": "tpl-9",
+                         "template_data": {"dossier_code": CODE2}, "tracking_id": str(invite.survey_id)}
+    for event in [text_event("m1", CODE), text_event("m2", "c:overall:2"), text_event("m3", "c:officer:3"),
+                  text_event("m4", "bỏ qua")]:
+        await running.post(event)
+    feedback = feedback_event("zns-msg-1", 4, None, "Cán bộ nhiệt tình",
+                              ("Hướng dẫn không rõ ràng", "Phải chờ lâu"))
+    assert await running.post(feedback) == 200
+    assert await running.post(feedback) == 200  # redelivered: still one evaluation
+    channel, oa = await answers(running.db, CODE)
+    assert (channel, oa) == ("zalo", simulated(["2", "khong hai long", "bỏ qua"]))
+    channel, zns = await answers(running.db, CODE2)
+    assert channel == "zalo"
+    assert zns["satisfaction.overall"] == simulated(["4", "hai long", "bỏ qua"])["satisfaction.overall"]
+    assert zns["reasons"] == {"value": None, "level": None, "text": None, "items": ["unclear_guidance", "other"]}
+    assert zns["comment"] == {"value": None, "level": None, "text": "Cán bộ nhiệt tình\nPhải chờ lâu", "items": None}
+    assert {tuple(a) for a in (*oa.values(), *zns.values())} == {("value", "level", "text", "items")}
+
+
+async def test_reconcile_pulls_the_ratings_the_webhook_missed(running: Running) -> None:
+    from bot.commands_zalo import zalo_reconcile
+    from bot.surveys import send_survey
+
+    invitation = await send_survey(running.db, running.settings, CODE2, now=datetime.now(UTC))
+    running.zalo.ratings = [{"rate": 5, "msgId": "zz1", "trackingId": str(invitation.survey_id),
+                             "note": "", "feedbacks": [], "submitDate": "1764039600000"},
+                            {"rate": 3, "msgId": "zz2", "trackingId": "999999", "note": "", "feedbacks": []}]
+    assert await zalo_reconcile(running.settings, days=7) == {"recorded": 1, "unknown": 1}
+    assert await zalo_reconcile(running.settings, days=7) == {"duplicate": 2}
+    _, zns = await answers(running.db, CODE2)
+    assert zns == {"satisfaction.overall": {"value": 5, "level": 2, "text": None, "items": None}}
+
+
+async def test_no_token_user_id_or_phone_in_the_logs(running: Running, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    await running.post(text_event("m1", CODE))
+    await running.post(feedback_event("zns-x", 5, "12345"))
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
+    for secret in ("AT-1", "RT-1", USER, PHONE, "84912345678", OA_SECRET):
+        assert secret not in logged
+
+
+def test_reconcile_without_zalo_keys_says_which_are_missing(sqlite_cli) -> None:
+    result = sqlite_cli("zalo", "reconcile")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "ZALO_APP_ID" in result.stdout + result.stderr
+
+
+async def test_the_zns_sender_of_the_outbox_uses_the_agency_template_and_finds_the_survey(
+    running: Running,
+) -> None:
+    from bot.dispatch_app import SENDERS
+    from bot.surveys import send_survey
+    from storage import find_agency, update_agency_settings
+
+    async with running.db.transaction() as s:
+        agency = await find_agency(s, "000.17.22.H56")
+        await update_agency_settings(s, agency.id, {"zalo_zns_template_id": "tpl-agency"})
+    invitation = await send_survey(running.db, running.settings, CODE, now=datetime.now(UTC))
+    sender = running.app[SENDERS]["zalo_zns"]
+    queued = Outbound(ChannelName.ZALO, PHONE, "Mời đánh giá …")  # as the dispatcher builds it: no reference
+    result = await sender.send(queued)
+    assert (result.delivery, result.provider_message_id) == (Delivery.SENT, "zns-msg-1")
+    [call] = running.zalo.sent("/message/template")
+    assert call.body == {"phone": "84912345678", "template_id": "tpl-agency",
+                         "template_data": {"dossier_code": CODE}, "tracking_id": str(invitation.survey_id)}
+    nobody = await sender.send(Outbound(ChannelName.ZALO, "+84987654321", "…"))
+    assert (nobody.delivery, nobody.error) == (Delivery.FAILED, "no_survey")
+    # The rating names only the msg_id: the survey is found through the recorded message.
+    await running.post(feedback_event("zns-msg-1", 5, None))
+    assert (await answers(running.db, CODE))[1]["satisfaction.overall"]["level"] == 2

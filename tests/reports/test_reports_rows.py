@@ -1,0 +1,60 @@
+"""Row arithmetic without a database: band edges, half-up rounding, empty groups, suppression."""
+
+from __future__ import annotations
+
+import pytest
+
+from reports.results import MIN_PUBLIC_GROUP, empty_totals, indicator_8, make_row, percent
+from storage.results import FactTotals
+from survey_flows import load_schema
+
+BANDS = load_schema().bands
+
+
+def _totals(points: dict[int, tuple[int, int]], levels: tuple[int, int, int] = (0, 0, 0), n: int = 10) -> FactTotals:
+    base = empty_totals(1)
+    return FactTotals(1, None, n, {**base.levels, "satisfaction.overall": levels},
+                      {**base.points, **{f"indicator.{i}": sc for i, sc in points.items()}})
+
+
+@pytest.mark.parametrize(("points", "total", "band"), [
+    # 15.0 exactly is "good" (the bug this guards against put it in "weak").
+    ({1: (20, 10), 3: (20, 10), 4: (20, 10), 6: (20, 10), 7: (20, 10), 2: (5, 10), 8: (0, 1)}, 10.5, "fair"),
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (2, 1), 8: (1, 1)}, 13.0, "good"),
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (2, 1), 8: (2, 1), 9: (1, 1)}, 15.0, "good"),
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (2, 1)}, 12.0, "good"),
+    # 11.95 rounds half up to 12.0 (good); 11.94 rounds to 11.9 (fair).
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (195, 100)}, 12.0, "good"),
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (194, 100)}, 11.9, "fair"),
+    ({1: (2, 1), 3: (2, 1), 4: (2, 1), 6: (2, 1), 7: (2, 1), 2: (2, 1), 8: (2, 1), 9: (2, 1), 5: (1, 20)}, 16.1,
+     "excellent"),
+    ({1: (0, 5)}, 0.0, "weak"),
+])
+def test_totals_fall_in_closed_bands(points, total, band) -> None:
+    row = make_row(_totals(points), "x", BANDS)
+    assert (row.total, row.band.code) == (total, band)
+
+
+def test_percentages_round_half_up_to_one_decimal() -> None:
+    assert percent(1, 16) == 6.3  # 6.25: round() would give 6.2
+    assert percent(1, 8) == 12.5 and percent(2, 3) == 66.7 and percent(0, 0) is None
+    row = make_row(_totals({}, levels=(15, 0, 1), n=16), "x", BANDS)
+    assert row.shares == (6.3, 0.0, 93.8) and row.rate == 6.3
+
+
+def test_an_empty_group_has_no_figures() -> None:
+    row = make_row(empty_totals(1), "x", BANDS)
+    assert (row.rate, row.total, row.band, row.shares) == (None, None, None, (None, None, None))
+
+
+@pytest.mark.parametrize(("n", "suppressed"), [(0, True), (MIN_PUBLIC_GROUP - 1, True), (MIN_PUBLIC_GROUP, False)])
+def test_groups_under_five_are_suppressed(n: int, suppressed: bool) -> None:
+    row = make_row(_totals({1: (n, n)}, levels=(0, n, 0), n=n), "x", BANDS).public()
+    assert row.suppressed is suppressed and (row.rate is None) is suppressed
+
+
+@pytest.mark.parametrize(("follow_ups", "points"), [
+    ((0, 0, 0), 2), ((3, 3, 0), 2), ((10, 9, 1), 1), ((10, 8, 2), 0), ((5, 0, 0), 2),
+])
+def test_indicator_8_from_follow_ups(follow_ups, points) -> None:
+    assert indicator_8(follow_ups) == points

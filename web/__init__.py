@@ -1,0 +1,29 @@
+"""Web pages and HTTP routes: public pages, the web/kiosk survey, staff and admin, APIs.
+
+Views stay thin: they read `bot.keys` from the app and call services in bot/, storage and
+survey_flows. Each module contributes a `routes` table; `setup` registers them all.
+"""
+
+from aiohttp import web
+
+from web import api, assets, demo, home, kiosk, public, survey
+
+#: Every module's routes, in registration order (one line per module).
+ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
+    home.routes,
+    assets.routes,
+    survey.routes,
+    kiosk.routes,
+    public.routes,
+    api.routes,
+    demo.routes,
+)
+
+
+def setup(app: web.Application) -> None:
+    """Register every web route on the app."""
+    for table in ROUTE_TABLES:
+        app.router.add_routes(table)
+
+
+__all__ = ["ROUTE_TABLES", "setup"]

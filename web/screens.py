@@ -1,0 +1,76 @@
+"""One question per screen: what to show for a session's current step, and the reply a form means."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from survey_flows import ChoiceReply, Flow, Reply, Session, StepKind, TextReply
+from survey_flows.i18n import fill
+
+MAX_TEXT = 2000  # characters of a free-text answer; longer posts are refused, not cut
+BACK, SKIP = "<", "bỏ qua"  # the engine's own control words: the web takes the chat's path
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button or checkbox: the 1-based code the engine expects and its label."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """The current question as a page shows it."""
+
+    step_id: str
+    kind: str
+    text: str
+    choices: tuple[Choice, ...]
+    optional: bool
+    minimum: int | None
+    maximum: int | None
+    position: int
+    total: int
+    can_back: bool
+
+
+def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
+    """The screen of the session's current step, in the page's language."""
+    step = flow.step(str(session.step_id))
+    asking = [s for s in flow.steps if s.asks]
+    text = fill(step.text_for(lang, session.channel), session.context)
+    choices = tuple(Choice(str(i), o.label.get(lang)) for i, o in enumerate(step.options, 1))
+    return Screen(
+        step.id, str(step.kind), text, choices, step.optional, step.minimum, step.maximum,
+        position=asking.index(step) + 1, total=len(asking), can_back=bool(session.history),
+    )
+
+
+def intro_of(flow: Flow, session_context: Mapping[str, str], lang: str) -> list[str]:
+    """The flow's opening messages (before its first question), for the welcome page."""
+    texts = []
+    for step in flow.steps:
+        if step.asks:
+            break
+        texts.append(fill(step.text.get(lang), session_context))
+    return texts
+
+
+def reply_of(flow: Flow, step_id: str, form: Mapping[str, str], picks: list[str]) -> Reply | None:
+    """The engine reply a posted form means, or None when it says nothing usable."""
+    action = form.get("action", "answer")
+    if action == "back":
+        return TextReply(BACK)
+    step = flow.step(step_id)
+    if action == "skip" and step.optional:
+        return TextReply(SKIP)
+    if step.kind in (StepKind.CHOICE, StepKind.YESNO):
+        code = form.get("choice", "")
+        return ChoiceReply(code) if code.isdigit() else None
+    if step.kind is StepKind.REASONS:
+        codes = [c for c in picks if c.isdigit()]
+        return ChoiceReply(" ".join(codes)) if codes else None
+    value = form.get("value", "").strip()
+    return TextReply(value) if value else None
