@@ -353,3 +353,7 @@ from bot.report_cli import COMMANDS as _REPORT_COMMANDS  # noqa: E402 - after `m
 
 for _command in _REPORT_COMMANDS:
     main.add_command(_command)
+
+from bot.cli_users import users as _users  # noqa: E402 - after `main` and `settings_of` exist
+
+main.add_command(_users)

@@ -1,5 +1,25 @@
 """Storage: typed tables, small async query functions and migrations, on SQLite or PostgreSQL."""
 
+from storage.accounts import (
+    SignInFailure,
+    User,
+    WebSession,
+    add_user,
+    agency_tree,
+    clear_sign_in_failures,
+    close_web_sessions,
+    find_user,
+    find_web_session,
+    get_user,
+    list_users,
+    open_web_session,
+    record_sign_in_failure,
+    sign_in_failures,
+    touch_web_session,
+    update_user,
+)
+from storage.flow_versions import FlowVersion
+
 from storage.agency_settings import get_agency, open_survey_tokens, update_agency_settings
 from storage.db import Database, count_rows, create_database, open_database
 from storage.directory import (
@@ -55,6 +75,23 @@ from storage.surveys import (
 )
 
 __all__ = [
+    "SignInFailure",
+    "User",
+    "WebSession",
+    "add_user",
+    "agency_tree",
+    "clear_sign_in_failures",
+    "close_web_sessions",
+    "find_user",
+    "find_web_session",
+    "get_user",
+    "list_users",
+    "open_web_session",
+    "record_sign_in_failure",
+    "sign_in_failures",
+    "touch_web_session",
+    "update_user",
+    "FlowVersion",
     "Agency",
     "Answer",
     "AnswerIn",

@@ -162,6 +162,7 @@ class Survey(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     flow_id: Mapped[str] = mapped_column(String(64))
+    flow_revision: Mapped[int | None]  # pinned when the session starts (0: the shipped file)
     status: Mapped[str] = mapped_column(String(16), default="invited")
     channel: Mapped[str | None] = mapped_column(String(16))
     contact_id: Mapped[int | None] = mapped_column(
@@ -196,6 +197,7 @@ class Evaluation(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     channel: Mapped[str] = mapped_column(String(16))
     flow_id: Mapped[str | None] = mapped_column(String(64))
+    flow_revision: Mapped[int | None]
     schema_version: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="vi")
     completed_at: Mapped[datetime] = mapped_column(index=True)

@@ -6,7 +6,7 @@ survey_flows. Each module contributes a `routes` table; `setup` registers them a
 
 from aiohttp import web
 
-from web import api, assets, demo, home, kiosk, public, survey
+from web import api, assets, auth, demo, home, kiosk, public, survey
 
 #: Every module's routes, in registration order (one line per module).
 ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
@@ -17,11 +17,13 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     public.routes,
     api.routes,
     demo.routes,
+    auth.routes,
 )
 
 
 def setup(app: web.Application) -> None:
     """Register every web route on the app."""
+    app.middlewares.append(auth.staff_middleware)
     for table in ROUTE_TABLES:
         app.router.add_routes(table)
 

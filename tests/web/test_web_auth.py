@@ -1,0 +1,144 @@
+"""Staff sign-in: Argon2 passwords, session cookies, CSRF on every form, throttling, expiry, roles."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from live import run_async, screenshot_path, serve_app
+from sqlalchemy import TextClause, select, text, update
+from staffkit import PASSWORD, USERS, browser_sign_in, seed_staff, signed_in
+from surveykit import Client, hidden
+
+from storage import AuditEntry, User, WebSession, open_database
+
+
+def _sql(url: str, statement) -> list:
+    async def run():
+        async with open_database(url) as db, db.transaction() as s:
+            result = await s.execute(statement)
+            return list(result) if getattr(statement, "is_select", False) or isinstance(statement, TextClause) else []
+    return run_async(run())
+
+
+def _post_login(client: Client, username: str, password: str) -> tuple[int, str]:
+    status, page = client.get("/staff/login")
+    return client.post("/staff/login", {"_csrf": hidden(page, "_csrf"), "username": username,
+                                        "password": password, "next": "/staff"})
+
+
+def test_sign_in_shows_the_pages_of_each_role_and_sign_out_ends_it(chromium, live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        page = chromium.new_page(viewport={"width": 360, "height": 740})
+        page.goto(f"{base}/staff?lang=vi")
+        assert "/staff/login" in page.url  # not signed in: the sign-in page, then back where it was going
+        page.get_by_label("Tên đăng nhập").fill("staff_a")
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.screenshot(path=screenshot_path("staff-sign-in"), full_page=True)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(re.compile(r".*/staff\?lang=vi$"))
+        cookie = next(c for c in page.context.cookies() if c["name"] == "hl_staff")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # http in tests
+        links = page.locator("nav.staff-nav a").all_inner_texts()
+        assert "Quầy tiếp nhận" in links and "Kịch bản khảo sát" not in links and "Nhật ký" not in links
+        page.screenshot(path=screenshot_path("staff-home-phone"), full_page=True)
+        page.get_by_role("button", name="Đăng xuất").click()
+        page.wait_for_url(re.compile(r".*/staff/login$"))
+        page.goto(f"{base}/staff")
+        assert "/staff/login" in page.url
+        page.close()
+
+        page = chromium.new_page()
+        browser_sign_in(page, base, "admin")
+        links = page.locator("nav.staff-nav a").all_inner_texts()
+        assert {"Kịch bản khảo sát", "Nhật ký", "Người dùng"} <= set(links)
+        page.goto(f"{base}/staff?lang=en")
+        assert "Sign out" in page.locator("header.staff").inner_text()
+        page.close()
+    actions = [a for (a,) in _sql(live_db_url, select(AuditEntry.action).where(AuditEntry.action.like("sign%")))]
+    assert actions.count("sign_in") == 2 and actions.count("sign_out") == 1
+
+
+def test_wrong_passwords_are_refused_then_throttled(live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        client = Client(base)
+        for _ in range(5):
+            status, page = _post_login(client, "manager_a", "wrong password 123")
+            assert status == 401 and "không đúng" in page
+        status, page = _post_login(client, "manager_a", PASSWORD)  # right, but too late: throttled
+        assert status == 429 and "quá nhiều lần" in page and 'data-user=' not in page
+        status, page = _post_login(client, "nobody_here", "whatever password")
+        assert status == 401 and "không đúng" in page  # unknown names answer as wrong passwords do
+        signed_in(base, "viewer_a")  # another user is not locked out by someone else's failures
+
+
+def test_forms_without_csrf_are_refused_and_change_nothing(live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        client = Client(base)
+        status, _ = client.post("/staff/login", {"username": "admin", "password": PASSWORD})
+        assert status == 403
+        client, csrf = signed_in(base, "admin")
+        status, page = client.post("/staff/logout", {})  # a forged sign-out: no token
+        assert status == 403 and "Biểu mẫu không hợp lệ" in page
+        status, page = client.post("/staff/logout", {"_csrf": "x" * len(csrf)})
+        assert status == 403
+        status, page = client.get("/staff")
+        assert status == 200 and 'data-user="admin"' in page  # still signed in
+    assert len(_sql(live_db_url, select(WebSession.id))) == 1
+
+
+def test_expired_sessions_and_unknown_roles_are_refused(live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        client, csrf = signed_in(base, "manager_a")
+        _sql(live_db_url, update(WebSession).values(expires_at=WebSession.created_at))
+        status, page = client.get("/staff")
+        assert status == 200 and "Phiên làm việc đã hết hạn" in page and 'name="password"' in page
+        status, page = client.post("/staff/logout", {"_csrf": csrf})
+        assert status == 401 and "không có gì được lưu" in page
+
+        client, _ = signed_in(base, "viewer_a")
+        _sql(live_db_url, update(User).where(User.username == "viewer_a").values(role="superuser"))
+        status, page = client.get("/staff")
+        assert status == 200 and 'name="password"' in page and 'data-user=' not in page
+        status, page = _post_login(Client(base), "viewer_a", PASSWORD)
+        assert status == 401
+
+        _sql(live_db_url, update(User).where(User.username == "staff_a").values(active=False))
+        status, _ = _post_login(Client(base), "staff_a", PASSWORD)
+        assert status == 401
+
+
+def test_sign_in_goes_only_to_pages_of_this_site(live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        for target in ("https://evil.example/x", "//evil.example/x", "/s/token"):
+            client = Client(base)
+            status, page = client.get("/staff/login")
+            status, page = client.post("/staff/login", {"_csrf": hidden(page, "_csrf"), "username": "admin",
+                                                        "password": PASSWORD, "next": target})
+            assert status == 200 and 'data-user="admin"' in page  # landed on /staff, not elsewhere
+
+
+def test_passwords_never_reach_the_database_or_the_logs_in_clear(live_db_url, caplog, tmp_path: Path) -> None:
+    caplog.set_level(logging.DEBUG)
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        for username in USERS:
+            signed_in(base, username)
+        _post_login(Client(base), "admin", "a wrong password that is long")
+    hashes = [h for (h,) in _sql(live_db_url, select(User.password_hash))]
+    assert len(hashes) == len(USERS) and all(h.startswith("$argon2id$") for h in hashes)
+    assert PASSWORD not in caplog.text and "a wrong password" not in caplog.text
+    if live_db_url.startswith("sqlite"):
+        raw = Path(live_db_url.split("///", 1)[1]).read_bytes()
+        wal = Path(live_db_url.split("///", 1)[1] + "-wal")
+        raw += wal.read_bytes() if wal.exists() else b""
+        assert PASSWORD.encode() not in raw and b"a wrong password" not in raw
+    else:
+        dump = _sql(live_db_url, text("SELECT string_agg(detail::text, ' ') FROM audit_log"))
+        assert PASSWORD not in str(dump)
