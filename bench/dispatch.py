@@ -15,17 +15,12 @@ import argparse
 import asyncio
 import os
 import platform
-import resource
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-
-import aiohttp
 
 from bench.dispatch_load import bare_server, peak_rss_mb, run_load, serve_with_fake
 

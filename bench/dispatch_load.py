@@ -161,6 +161,9 @@ async def _seed(url: str, citizens: int) -> list[str]:
 async def serve_with_fake(url: str, work: Path, *, workers: int, citizens: int) -> AsyncIterator[Served]:
     """A migrated, seeded database; `hailong serve` on it, talking to a fake Bot API in this process."""
     from storage import upgrade_async
+
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.append(str(ROOT / "tests"))  # telegram_fake imports `live` as the tests do (pythonpath)
     from tests.channels.telegram_fake import FakeBotApi
 
     if url.startswith("postgresql"):
@@ -224,8 +227,9 @@ async def drain_run(n: int, limit: float, work: Path) -> tuple[float, int, int]:
         async with db.transaction() as s:
             for i in range(n):
                 await enqueue(s, channel="sms", address=f"+8490{i:07d}", payload={"text": "x"}, now=now)
-        burst = max(1.0, limit / 5)  # as bot/dispatch_app.policy_of sets it
-        policy = Policy(provider_rates={"sms": Rate(limit, burst)}, recipient_rate=Rate(100, 100), idle=0.05)
+        rate = Rate.capped(limit)  # as bot/dispatch_app.policy_of sets it
+        burst = rate.burst
+        policy = Policy(provider_rates={"sms": rate}, recipient_rate=Rate(100, 100), idle=0.05)
         task = asyncio.create_task(Dispatcher(db, {"sms": Provider()}, policy=policy).run())
         while len(stamps) < n:
             await asyncio.sleep(0.05)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from bot.errors import BadInput, HailongError
@@ -127,18 +128,7 @@ async def create_user(db: Database, *, username: str, password: str, role: str, 
     check_password(password)
     hashed = hash_password(password)
     async with db.transaction() as s:
-        agency_id = officer_id = None
-        if agency_code:
-            agency = await find_agency(s, agency_code)
-            if agency is None:
-                raise BadInput(f"Không có cơ quan {agency_code}.", f"There is no agency {agency_code}.")
-            agency_id = agency.id
-            if officer_code:
-                officer = await find_officer(s, agency.id, officer_code)
-                if officer is None:
-                    raise BadInput(f"Cơ quan {agency_code} không có cán bộ {officer_code}.",
-                                   f"Agency {agency_code} has no officer {officer_code}.")
-                officer_id = officer.id
+        agency_id, officer_id = await agency_and_officer(s, agency_code, officer_code)
         if await find_user(s, username) is not None:
             raise BadInput(f"Tên đăng nhập {username} đã có người dùng.", f"The username {username} is taken.")
         user = await add_user(s, username=username, display_name=display_name or username, password_hash=hashed,
@@ -146,6 +136,24 @@ async def create_user(db: Database, *, username: str, password: str, role: str, 
         await audit(s, actor=actor, action="user.add", subject=f"user:{username}", now=now,
                     detail={"role": role, "agency": agency_code})
         return user.id
+
+
+async def agency_and_officer(s: AsyncSession, agency_code: str | None,
+                             officer_code: str | None) -> tuple[int | None, int | None]:
+    """The ids of a user's agency and officer by their codes (None, None without an agency); BadInput
+    for a code that names nothing."""
+    if not agency_code:
+        return None, None
+    agency = await find_agency(s, agency_code)
+    if agency is None:
+        raise BadInput(f"Không có cơ quan {agency_code}.", f"There is no agency {agency_code}.")
+    if not officer_code:
+        return agency.id, None
+    officer = await find_officer(s, agency.id, officer_code)
+    if officer is None:
+        raise BadInput(f"Cơ quan {agency_code} không có cán bộ {officer_code}.",
+                       f"Agency {agency_code} has no officer {officer_code}.")
+    return agency.id, officer.id
 
 
 async def sign_in(db: Database, *, username: str, password: str, address: str, now: datetime,

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import BadInput
@@ -30,18 +31,59 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-async def create_api_key(db: Database, agency_code: str, *, label: str, now: datetime) -> str:
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """What may be shown of a stored key: an id (a prefix of its hash), label, creation time, last 4 chars."""
+
+    id: str
+    label: str
+    created_at: str
+    last4: str
+
+
+def key_id(entry: dict) -> str:
+    """The id of a stored key: the start of its hash (older keys have no id of their own)."""
+    return str(entry.get("id") or str(entry.get("sha256", ""))[:12])
+
+
+def api_keys_of(settings: dict | None) -> list[ApiKeyInfo]:
+    """The keys of an agency's settings, as they may be shown (never the key, never the hash)."""
+    return [ApiKeyInfo(key_id(k), str(k.get("label", "")), str(k.get("created_at", "")), str(k.get("last4", "")))
+            for k in (settings or {}).get("api_keys", [])]
+
+
+async def create_api_key(db: Database, agency_code: str, *, label: str, now: datetime, actor: str = "cli") -> str:
     """A new key for the agency (the only time it is seen in clear); its hash is kept."""
     async with db.transaction() as s:
         agency = await find_agency(s, agency_code)
         if agency is None:
             raise BadInput(f"Không có cơ quan {agency_code}.", f"There is no agency {agency_code}.")
         key = f"hl_{agency.id}_{secrets.token_urlsafe(32)}"
+        digest = key_hash(key)
         keys = list((agency.settings or {}).get("api_keys", []))
-        keys.append({"sha256": key_hash(key), "label": label[:64], "created_at": now.isoformat()})
+        keys.append({"sha256": digest, "id": digest[:12], "label": label[:64], "created_at": now.isoformat(),
+                     "last4": key[-4:]})
         await update_agency_settings(s, agency.id, {"api_keys": keys})
-        await audit(s, actor="cli", action="api_key.create", subject=f"agency:{agency_code}", now=now)
+        await audit(s, actor=actor, action="apikey.create", subject=f"agency:{agency.code}", now=now,
+                    detail={"id": digest[:12], "label": label[:64]})
     return key
+
+
+async def revoke_api_key(db: Database, agency_id: int, kid: str, *, actor: str, now: datetime) -> bool:
+    """Remove one key of an agency (it stops working at once); False when there is no such key."""
+    async with db.transaction() as s:
+        agency = await get_agency(s, agency_id)
+        if agency is None:
+            return False
+        keys = list((agency.settings or {}).get("api_keys", []))
+        kept = [k for k in keys if key_id(k) != kid]
+        if len(kept) == len(keys):
+            return False
+        gone = next(k for k in keys if key_id(k) == kid)
+        await update_agency_settings(s, agency.id, {"api_keys": kept})
+        await audit(s, actor=actor, action="apikey.revoke", subject=f"agency:{agency.code}", now=now,
+                    detail={"id": kid, "label": str(gone.get("label", ""))})
+    return True
 
 
 async def agency_of_key(db: Database, key: str) -> Agency | None:

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from bot.flow_revisions import load_revision
 from reports.alerts import follow_up_dissatisfied
 from storage.locks import lock_key
+from storage.messages import queue
 from storage.schedule import cancel_jobs
+from storage.surveys import mark_survey, read_session, write_session
 from storage import (
     AnswerIn,
     Database,
@@ -18,12 +21,10 @@ from storage import (
     StaleSession,
     Survey,
     dossier_names,
-    enqueue,
     get_dossier,
-    load_session,
+    pin_flow_revision,
+    published_revision,
     record_evaluation,
-    save_session,
-    set_survey_status,
 )
 from survey_flows import (
     Env,
@@ -69,15 +70,42 @@ class Conversations:
     ) -> None:
         self._db, self._schema = db, schema
         self._clock, self._new_id = clock, new_id
-        self._flows: dict[str, Flow] = {}
+        # (flow id, revision) -> Flow: a revision never changes, so no turn reads it twice.
+        self._flows: dict[tuple[str, int], Flow] = {}
         # Called after a commit that queued messages: the app points it at the dispatcher's wake-up.
         self.on_enqueue: Callable[[], None] = lambda: None
 
     def flow(self, flow_id: str) -> Flow:
-        """The flow of that id, loaded once (flows are immutable once loaded)."""
-        if flow_id not in self._flows:
-            self._flows[flow_id] = load_flow(flow_id, self._schema)
-        return self._flows[flow_id]
+        """The shipped flow of that id (revision 0), loaded once (flows are immutable once loaded)."""
+        if (flow_id, 0) not in self._flows:
+            self._flows[flow_id, 0] = load_flow(flow_id, self._schema)
+        return self._flows[flow_id, 0]
+
+    async def flow_for(self, survey: Survey, *, started: bool = True) -> Flow:
+        """The flow a survey runs: its pinned revision, or (not started yet) the one published now."""
+        if survey.flow_revision is not None and (survey.flow_id, survey.flow_revision) in self._flows:
+            return self._flows[survey.flow_id, survey.flow_revision]
+        async with self._db.transaction() as s:
+            revision = survey.flow_revision
+            if revision is None:  # a session without a pin began before revisions: the shipped file
+                revision = 0 if started else await published_revision(s, survey.flow_id)
+            return await self._revision(s, survey.flow_id, revision)
+
+    async def _flow_in(self, s, survey: Survey, *, starting: bool) -> Flow:
+        """The survey's pinned flow; a starting session pins the revision published now.
+
+        A survey without a pin that is not starting began before revisions existed: the shipped file.
+        """
+        revision = survey.flow_revision
+        if revision is None:
+            revision = await pin_flow_revision(
+                s, survey, await published_revision(s, survey.flow_id) if starting else 0)
+        return await self._revision(s, survey.flow_id, revision)
+
+    async def _revision(self, s, flow_id: str, revision: int) -> Flow:
+        if (flow_id, revision) not in self._flows:
+            self._flows[flow_id, revision] = await load_revision(s, flow_id, revision, self._schema)
+        return self._flows[flow_id, revision]
 
     async def begin(
         self, survey: Survey, *, channel: str, lang: str = "vi", address: str | None = None
@@ -107,7 +135,8 @@ class Conversations:
         """`begin` inside the caller's transaction (which commits the turn with its own writes)."""
         await lock_key(s, f"survey:{survey.id}")
         context = await dossier_names(s, survey.dossier_id)
-        sprint = start(self.flow(survey.flow_id), self._env(), lang=lang, channel=channel, context=context)
+        flow = await self._flow_in(s, survey, starting=True)
+        sprint = start(flow, self._env(), lang=lang, channel=channel, context=context)
         return await self._save(s, survey, sprint.session, sprint.events, None, address)
 
     async def reply_in(
@@ -117,12 +146,13 @@ class Conversations:
         """`reply` inside the caller's transaction: load, run and save under the survey's lock."""
         # One transaction and one lock: a second turn of this survey waits, then sees this one.
         await lock_key(s, f"survey:{survey.id}")
-        row = await load_session(s, survey.id)
+        row = await read_session(s, survey.id)
         if row is None:
             raise NotFound(f"survey {survey.id} has no session")
         if expected_version is not None and row.version != expected_version:
             raise StaleSession(f"session of survey {survey.id} is at version {row.version}")
-        sprint = resume(self.flow(survey.flow_id), Session.from_json(row.state), self._env(), reply)
+        flow = await self._flow_in(s, survey, starting=False)
+        sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
         return await self._save(s, survey, sprint.session, sprint.events, row.version, address)
 
     def _enqueued(self, turn: Turn, address: str | None) -> None:
@@ -137,27 +167,27 @@ class Conversations:
         version: int | None, address: str | None,
     ) -> Turn:
         now = self._clock()
-        await save_session(
+        await write_session(
             s, survey_id=survey.id, channel=session.channel, status=str(session.status),
             state=session.to_json(), now=now, expected_version=version,
         )
         if address is not None:
             for message in (e for e in events if isinstance(e, MessageSent)):
-                await enqueue(s, channel=session.channel, address=address, now=now,
-                              payload=_payload(message), survey_id=survey.id)
+                await queue(s, channel=session.channel, address=address, now=now,
+                            payload=_payload(message), survey_id=survey.id)
         await self._close(s, survey, session, now)
         return Turn(session, events)
 
     async def _close(self, s, survey: Survey, session: Session, now: datetime) -> None:
         if session.status == SessionStatus.ACTIVE:
             if survey.status != "active":
-                await set_survey_status(s, survey.id, "active", now=now, channel=session.channel)
+                await mark_survey(s, survey, "active", now=now, channel=session.channel)
             return
         status = str(session.status)
         await cancel_jobs(s, survey.id, now=now)  # no reminder or expiry after the end
         if session.status == SessionStatus.COMPLETED:
             status = await self._record(s, survey, session, now)
-        await set_survey_status(s, survey.id, status, now=now, channel=session.channel)
+        await mark_survey(s, survey, status, now=now, channel=session.channel)
 
     async def _record(self, s, survey: Survey, session: Session, now: datetime) -> str:
         answers = [
@@ -166,13 +196,14 @@ class Conversations:
             for f, a in session.answers.items()
         ]
         recorded = await record_answers(s, self._schema, survey, answers, channel=session.channel,
-                                        flow_id=survey.flow_id, language=session.lang, now=now)
+                                        flow_id=survey.flow_id, language=session.lang, now=now,
+                                        flow_revision=survey.flow_revision)
         return "completed" if recorded else "duplicate"
 
 
 async def record_answers(
     s, schema: Schema, survey: Survey, answers: list[AnswerIn], *, channel: str,
-    flow_id: str | None, language: str, now: datetime,
+    flow_id: str | None, language: str, now: datetime, flow_revision: int | None = None,
 ) -> bool:
     """Write a survey's evaluation (the dossier's computed points + the answers) and apply the
     alert rule; False when the dossier was evaluated meanwhile on another channel."""
@@ -183,7 +214,7 @@ async def record_answers(
         evaluation = await record_evaluation(
             s, dossier_id=dossier.id, agency_id=dossier.agency_id, officer_id=dossier.officer_id,
             survey_id=survey.id, channel=channel, flow_id=flow_id, schema_version=schema.version,
-            language=language, completed_at=now, answers=answers,
+            language=language, completed_at=now, answers=answers, flow_revision=flow_revision,
         )
     except DuplicateEvaluation:
         return False  # evaluated meanwhile at the kiosk, on the web or in a chat: the first stands

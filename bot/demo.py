@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.conversation import Conversations
-from bot.demo_web import open_demo_links
+from bot.demo_web import DEMO_PASSWORD, DEMO_USERS, open_demo_links
 from bot.settings import Settings
 from bot.surveys import send_survey
 from storage import (
@@ -72,7 +72,9 @@ async def seed_demo(settings: Settings, *, echo: Callable[[str], None], today: d
         f"Đã tạo {len(AGENCIES)} cơ quan, {len(dossiers)} hồ sơ, {evaluated} phiếu đánh giá.\n"
         f"Seeded {len(AGENCIES)} agencies, {len(dossiers)} dossiers, {evaluated} evaluations.\n"
         f"Khảo sát, quầy, API / surveys, kiosk, API: {settings.public_url}/demo (API key: {api_key})\n"
-        f"Kết quả công khai / public results: {settings.public_url}/public/results"
+        f"Kết quả công khai / public results: {settings.public_url}/public/results\n"
+        f"Trang cán bộ / staff pages: {settings.public_url}/staff — "
+        f"{', '.join(u for u, *_ in DEMO_USERS)} (mật khẩu / password: {DEMO_PASSWORD})"
     )
 
 

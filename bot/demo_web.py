@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot.accounts import create_user
 from bot.apikeys import create_api_key
 from bot.desks import set_desk
 from bot.settings import Settings
@@ -21,6 +22,14 @@ from storage import (
 )
 
 DEMO_AGENCY, DEMO_DESK, OPEN_SURVEYS = "000.32.31.H29", "quay-1", 4
+#: Staff accounts of the demo (a demo database only; a real installation starts with `hailong users add`).
+DEMO_PASSWORD = "hailong-demo"
+DEMO_USERS = (  # username, role, agency, officer, display name
+    ("admin", "admin", None, None, "Quản trị hệ thống"),
+    ("quanly", "manager", DEMO_AGENCY, None, "Lãnh đạo UBND Phường 1"),
+    ("tiepnhan", "staff", DEMO_AGENCY, "CB20", "Cán bộ tiếp nhận Phường 1"),
+    ("xem", "viewer", DEMO_AGENCY, None, "Xem báo cáo Phường 1"),
+)
 
 
 async def open_demo_links(db: Database, settings: Settings, codes: list[str]) -> str:
@@ -40,4 +49,7 @@ async def open_demo_links(db: Database, settings: Settings, codes: list[str]) ->
     async with db.transaction() as s:
         agency = await find_agency(s, DEMO_AGENCY)
         await update_agency_settings(s, agency.id, {"demo": True})
+    for username, role, agency_code, officer, name in DEMO_USERS:
+        await create_user(db, username=username, password=DEMO_PASSWORD, role=role, agency_code=agency_code,
+                          officer_code=officer, display_name=name, actor="demo", now=now)
     return await create_api_key(db, DEMO_AGENCY, label="demo", now=now)

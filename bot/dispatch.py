@@ -18,8 +18,8 @@ from bot.conversation import utc_now
 from bot.ops import METRICS
 from channels.contract import Choice, Delivery, Outbound, Sender, SendOutcome
 from storage import Database, mark_unreachable
-from storage.limits import Rate, acquire, block, release
-from storage.outbox import Claimed, OutboxStatus, claim_due, finish, next_due, retry_later
+from storage.limits import Rate, acquire, acquire_each, block, release
+from storage.outbox import Claimed, OutboxStatus, claim_due, finish, finish_sent, next_due, retry_later
 
 log = logging.getLogger(__name__)
 # Channels whose address is another channel's: ZNS goes to the phone number SMS knows.
@@ -89,7 +89,7 @@ class Dispatcher:
                 pass
 
     async def _pause(self) -> float:
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             due = await next_due(s)
         if due is None:
             return self._policy.idle
@@ -104,7 +104,8 @@ class Dispatcher:
 
     async def drain_once(self) -> int:
         """Claim one batch, send what the limits allow, record every outcome."""
-        async with self._db.transaction() as s:
+        # Short transactions, committed with the webhooks' turns (SQLite group commit).
+        async with self._db.grouped() as s:
             rows = await claim_due(s, now=self._clock(), lease=self._policy.lease, limit=self._policy.batch)
         if not rows:
             return 0
@@ -116,7 +117,7 @@ class Dispatcher:
     async def _admit(self, rows: list[Claimed]) -> list[Claimed]:
         """Rows the guard lets through and the shared limits allow now; the others wait or end."""
         now, ready = self._clock(), []
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             wanted = [row for row in rows if self._guard is None or await self._wanted(s, row, now)]
             for channel in dict.fromkeys(row.channel for row in wanted):
                 ready += await self._within_limits(s, [r for r in wanted if r.channel == channel], now)
@@ -136,8 +137,10 @@ class Dispatcher:
         for k, row in enumerate(rows[grant.granted:]):
             wait = grant.wait + k / rate.per_second  # each when its token will be there
             await retry_later(s, row, at=now + timedelta(seconds=max(wait, 0.001)), error=None, count=False)
-        for row in rows[:grant.granted]:
-            recipient = await acquire(s, f"recipient:{row.channel}:{row.address}", self._policy.recipient_rate, now=now)
+        granted = rows[:grant.granted]
+        recipients = await acquire_each(s, [f"recipient:{row.channel}:{row.address}" for row in granted],
+                                        self._policy.recipient_rate, now=now)
+        for row, recipient in zip(granted, recipients):
             if recipient.granted:
                 ready.append(row)
                 continue
@@ -165,9 +168,12 @@ class Dispatcher:
 
     async def _record(self, results: list[Sent]) -> None:
         now = self._clock()
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
+            await finish_sent(s, [(r.row, r.outcome.provider_message_id) for r in results
+                                  if r.outcome.delivery is Delivery.SENT], now=now)
             for result in results:
-                await self._outcome(s, result.row, result.outcome, now)
+                if result.outcome.delivery is not Delivery.SENT:
+                    await self._outcome(s, result.row, result.outcome, now)
 
     async def _outcome(self, s, row: Claimed, outcome: SendOutcome, now: datetime) -> None:
         if outcome.delivery is Delivery.SENT:

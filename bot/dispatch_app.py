@@ -57,8 +57,8 @@ def policy_of(settings: Settings) -> Policy:
     rates = {}
     for item in filter(None, settings.send_limits.split(",")):
         channel, _, rate = item.partition("=")
-        # A burst of a fifth: no second sees more than 1.2 × the limit (Telegram counts per second).
-        rates[channel.strip()] = Rate(float(rate), max(1.0, float(rate) / 5))
+        # Telegram (and every provider) counts per second: no one-second window may see more.
+        rates[channel.strip()] = Rate.capped(float(rate))
     return Policy(provider_rates=rates)
 
 

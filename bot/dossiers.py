@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.importer import DossierRow, RowError, batches
 from storage import (
@@ -38,10 +40,16 @@ async def write_rows(
     *,
     now: datetime,
     progress: Callable[[int], None] = lambda n: None,
+    last_batch: Callable[[AsyncSession, ImportResult], Awaitable[None]] | None = None,
 ) -> ImportResult:
-    """Upsert the rows batch by batch; a row the database refuses is reported, the others kept."""
+    """Upsert the rows batch by batch; a row the database refuses is reported, the others kept.
+
+    `last_batch(s, result)` runs inside the last batch's transaction (or alone when there are no
+    rows), so that what the whole import did is recorded with its final writes (the audit log).
+    """
     result = ImportResult()
-    for batch in batches(rows, BATCH):
+    groups = list(batches(rows, BATCH)) or [[]]
+    for number, batch in enumerate(groups, start=1):
         async with db.transaction() as s:
             for row in batch:
                 try:
@@ -52,6 +60,8 @@ async def write_rows(
                     continue
                 result.created += created
                 result.updated += not created
+            if last_batch is not None and number == len(groups):
+                await last_batch(s, result)
         progress(len(batch))
     return result
 

@@ -1,4 +1,8 @@
-"""Dossier import from CSV: every row checked first, good rows written, bad rows reported by line."""
+"""Dossier import from CSV or XLSX: every row checked first, good rows written, bad rows reported by line.
+
+The kind of a file is told by its first bytes, not its name: an XLSX is a ZIP (its first bytes are "PK" 03 04), a CSV is
+UTF-8 text; a PDF, an old .xls or any other binary renamed .csv is refused as a whole.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +61,30 @@ class Unreadable(Exception):
         self.vi, self.en = vi, en
 
 
+def file_kind(path: Path) -> str:
+    """"csv" or "xlsx" by the file's first bytes; Unreadable for anything else (a PDF renamed .csv)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise Unreadable(f"Không đọc được tệp: {exc.strerror}.", f"Cannot read the file: {exc.strerror}.") from None
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"%PDF"):
+        raise Unreadable("Tệp là PDF, không phải CSV hoặc XLSX.", "The file is a PDF, not a CSV or XLSX.")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise Unreadable("Tệp Excel cũ (.xls) không được hỗ trợ; hãy lưu thành .xlsx hoặc CSV.",
+                         "Old Excel files (.xls) are not supported; save as .xlsx or CSV.")
+    if b"\x00" in head:
+        raise Unreadable("Tệp không phải CSV (có dữ liệu nhị phân) hoặc XLSX.",
+                         "The file is neither a CSV (it holds binary data) nor an XLSX.")
+    return "csv"
+
+
 def read_rows(path: Path) -> tuple[list[DossierRow], list[RowError]]:
-    """Read and check every row of a dossier CSV (UTF-8, with or without BOM; `,` or `;`)."""
+    """Read and check every row of a dossier CSV (UTF-8, with or without BOM; `,` or `;`) or XLSX."""
+    if file_kind(path) == "xlsx":
+        return read_xlsx(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -72,21 +98,73 @@ def check_rows(text: str) -> tuple[list[DossierRow], list[RowError]]:
     """Check CSV text; line numbers count the header as line 1."""
     dialect = _sniff(text)
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = _header(reader.fieldnames or [])
+    reader.fieldnames = header
+    return check_records((reader.line_num, raw) for raw in reader)
+
+
+def _header(names: Iterable[object]) -> list[str]:
+    """The header row, lower-cased; Unreadable when a required column is missing."""
+    header = [str(h).strip().lower() if h is not None else "" for h in names]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         cols = ", ".join(missing)
         raise Unreadable(f"Thiếu cột bắt buộc: {cols}.", f"Missing required columns: {cols}.")
-    reader.fieldnames = header
+    return header
+
+
+def check_records(records: Iterable[tuple[int, dict[str | None, object]]]) -> tuple[list[DossierRow], list[RowError]]:
+    """Check (line, {column: value}) records; blank rows are skipped."""
     good: list[DossierRow] = []
     bad: list[RowError] = []
-    for raw in reader:
-        line = reader.line_num
-        if not any((v or "").strip() for k, v in raw.items() if k):
+    for line, raw in records:
+        values = {k: _cell(v) for k, v in raw.items() if k}
+        if not any(values.values()):
             continue
-        result = check_row(line, {k: (v or "").strip() for k, v in raw.items() if k})
+        result = check_row(line, values)
         (good if isinstance(result, DossierRow) else bad).append(result)  # type: ignore[arg-type]
     return good, bad
+
+
+def read_xlsx(path: Path) -> tuple[list[DossierRow], list[RowError]]:
+    """Read and check the first sheet of an XLSX (header in row 1; line = the sheet's row number)."""
+    from openpyxl import load_workbook
+
+    # A file object, not the path: openpyxl judges a path by its suffix, and uploads are kept without one.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - a broken or foreign ZIP raises many kinds; all mean "not an XLSX"
+            raise Unreadable("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính).",
+                             "Cannot read the XLSX file (damaged, or not a spreadsheet).") from None
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
+            first = next(rows, None)
+            if first is None:
+                raise Unreadable("Bảng tính trống.", "The spreadsheet is empty.")
+            header = _header(first)
+            return check_records((line, dict(zip(header, values)))
+                                 for line, values in enumerate(rows, start=2))
+        except Unreadable:
+            raise
+        except Exception:  # noqa: BLE001 - a sheet damaged past its first rows
+            raise Unreadable("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính).",
+                             "Cannot read the XLSX file (damaged, or not a spreadsheet).") from None
+        finally:
+            book.close()
+
+
+def _cell(value: object) -> str:
+    """A CSV field or spreadsheet cell as text: dates as YYYY-MM-DD, 10.0 as 10."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def check_row(line: int, raw: dict[str, str]) -> DossierRow | RowError:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from bot.agency_config import report_rules_of
 from bot.commands import _database
 from bot.errors import HailongError
 from bot.settings import Settings
@@ -18,7 +19,6 @@ from reports.results import build_results
 from storage import find_agency
 from storage import results as store
 from storage import update_agency_settings
-from survey_flows import load_schema
 
 
 class AgencyUnknown(HailongError):
@@ -48,17 +48,23 @@ async def export_report(
     settings: Settings, *, period: str, agency: str | None, fmt: Format, output: Path, now: datetime,
     say: Callable[[str], None],
 ) -> None:
-    """Compute a period's report and write it to `output`, telling `say` how far it got."""
-    window, started = _period(settings, period), time.monotonic()
-    say(f"Kỳ / period {window.name}: {window.first:%d/%m/%Y} – {window.last:%d/%m/%Y}")
+    """Compute a period's report and write it to `output`, telling `say` how far it got.
+
+    One agency's report uses that agency's window, cut-off day and bands (its settings page)."""
+    started = time.monotonic()
     async with _database(settings) as db, db.transaction() as s:
         agency_id = await _agency_id(s, agency)
+        own = await store.agency_settings(s, agency_id) if agency_id is not None else None
+        kind, cutoff_day, bands = report_rules_of(own, settings)
+        window = _period(settings.model_copy(update={"report_window": kind.value, "report_cutoff_day": cutoff_day}),
+                         period)
+        say(f"Kỳ / period {window.name}: {window.first:%d/%m/%Y} – {window.last:%d/%m/%Y}")
         say("Đang tổng hợp số liệu… / Aggregating…")
         if fmt is Format.DATASET:
-            data = await dataset(s, window, agency_id, settings.report_cutoff_day)
+            data = await dataset(s, window, agency_id, cutoff_day)
         else:
-            results = await build_results(s, window, bands=load_schema().bands, now=now, agency_id=agency_id,
-                                            cutoff_day=settings.report_cutoff_day)
+            results = await build_results(s, window, bands=bands, now=now, agency_id=agency_id,
+                                            cutoff_day=cutoff_day)
             say(f"Đang ghi {fmt.value}… / Writing {fmt.value}…")
             data = render(results, fmt)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ class Scheduler:
         """Claim one due job and do it in the same transaction: a crash puts it back as it was."""
         job: ClaimedJob | None = None
         try:
-            async with self._db.transaction() as s:
+            async with self._db.grouped() as s:  # a short transaction: committed with the turns (SQLite)
                 jobs = await claim_jobs(s, now=self._clock(), lease=self._lease, limit=1)
                 if not jobs:
                     return False
@@ -94,7 +94,7 @@ class Scheduler:
 
     async def _postpone(self, job: ClaimedJob) -> None:
         """A job that failed is tried again after its lease, not in a tight loop."""
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             await postpone_job(s, job.id, at=self._clock() + self._lease)
 
     async def _job(self, s, job: ClaimedJob) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.agency_config import expiry_hours
 from bot.schedule_rules import ContactRules
 from bot.settings import Settings
 from bot.surveys import new_token
@@ -33,16 +34,17 @@ async def _batch(s, settings: Settings, now: datetime, batch: int, after: int) -
     rows = await unsurveyed_returned(s, after=after, limit=batch)
     if not rows:
         return 0, None
-    expires = now + timedelta(hours=settings.survey_ttl_hours)
+    expires = {d: now + timedelta(hours=expiry_hours(a, settings)) for d, _, a in rows}  # the agency's own
     ids = await create_surveys(s, [
         {"dossier_id": d, "token": new_token(), "flow_id": settings.default_flow, "status": "invited",
-         "contact_id": c, "created_at": now, "expires_at": expires} for d, c, _ in rows])
+         "contact_id": c, "created_at": now, "expires_at": expires[d]} for d, c, _ in rows])
     rules = {}  # per agency settings, parsed once
     jobs = []
     for dossier_id, _, agency_settings in rows:
         if dossier_id not in ids:
             continue  # another process opened it meanwhile
         rule = rules.setdefault(repr(agency_settings), ContactRules.of(agency_settings))
-        jobs += [(ids[dossier_id], JobKind.INVITE, rule.invite_at(now)), (ids[dossier_id], JobKind.EXPIRE, expires)]
+        jobs += [(ids[dossier_id], JobKind.INVITE, rule.invite_at(now)),
+                 (ids[dossier_id], JobKind.EXPIRE, expires[dossier_id])]
     await schedule_many(s, jobs, now=now)
     return len(ids), (rows[-1][0] if len(rows) == batch else None)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.agency_config import expiry_hours
 from bot.errors import BadInput, DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.settings import Settings
 from storage import (
@@ -16,6 +17,7 @@ from storage import (
     create_survey,
     find_dossier,
     find_survey,
+    get_agency,
     has_evaluation,
 )
 from survey_flows import InvalidDossierCode, is_evaluable, normalize_code
@@ -70,13 +72,19 @@ async def _open_survey(s, settings: Settings, dossier, *, now: datetime, flow_id
     try:
         survey = await create_survey(
             s, dossier_id=dossier.id, token=new_token(), flow_id=flow_id or settings.default_flow,
-            now=now, expires_at=now + timedelta(hours=settings.survey_ttl_hours),
+            now=now, expires_at=now + timedelta(hours=await _expiry_hours(s, settings, dossier.agency_id)),
             contact_id=dossier.contact_id,
         )
     except DuplicateSurvey:
         # Another worker created it between our look-up and insert: the database decided.
         return await find_survey(s, dossier_id=dossier.id), False  # type: ignore[return-value]
     return survey, True
+
+
+async def _expiry_hours(s, settings: Settings, agency_id: int) -> int:
+    """The agency's own expiry (settings page), else the server's HAILONG_SURVEY_TTL_HOURS."""
+    agency = await get_agency(s, agency_id)
+    return expiry_hours(agency.settings if agency is not None else None, settings)
 
 
 def survey_link(settings: Settings, token: str) -> str:

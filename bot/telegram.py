@@ -25,11 +25,13 @@ from channels.telegram import (
     clear_keyboard, parse_update, send,
 )
 from storage import (
-    Database, NotFound, Survey, enqueue, find_open_survey, find_survey, load_session,
+    Database, NotFound, Survey, enqueue, find_open_survey, find_survey,
     mark_unreachable, record_inbound, set_survey_contact, upsert_contact_address,
 )
 from storage.locks import lock_key
+from storage.messages import queue
 from storage.outbox import inbound_seen
+from storage.surveys import read_session
 from survey_flows import ChoiceReply, Reply, TextReply
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ class TelegramDesk:
             if await self._seen(item):
                 return
             valid = await self._acknowledge(item)
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:  # SQLite: committed with concurrent updates (group commit)
             await lock_key(s, f"{CHANNEL}:{chat}")  # one chat's updates one at a time, in arrival order
             if not await record_inbound(s, channel=CHANNEL, now=self._clock(),
                                         provider_message_id=item.inbound.provider_message_id):
@@ -139,13 +141,13 @@ class TelegramDesk:
         await self._talk.begin_in(s, survey, channel=CHANNEL, address=chat)
 
     async def _seen(self, item: TelegramInbound) -> bool:
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             return await inbound_seen(s, channel=CHANNEL, provider_message_id=item.inbound.provider_message_id)
 
     async def _acknowledge(self, item: TelegramInbound) -> bool:
         """Answer the press at once (the spinner), remove the old keyboard; is it the current question?"""
         chat, code = item.inbound.address, item.inbound.choice
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             current = await self._current_step(s, chat)
         valid = code is not None and current is not None and item.step in (None, current)
         await send(self._bot, answer_callback(item.callback_id, None if valid else TEXTS["stale"]))
@@ -196,15 +198,15 @@ class TelegramDesk:
 
     async def _current_step(self, s, chat: str) -> str | None:
         survey = await find_open_survey(s, channel=CHANNEL, address=chat)
-        row = None if survey is None else await load_session(s, survey.id)
+        row = None if survey is None else await read_session(s, survey.id)
         return None if row is None or row.status != "active" else row.state.get("step_id")
 
     async def _say(self, s, chat: str, key: str) -> None:
-        await enqueue(s, channel=CHANNEL, address=chat, now=self._clock(),
-                      payload={"text": TEXTS[key], "choices": []})
+        await queue(s, channel=CHANNEL, address=chat, now=self._clock(),
+                    payload={"text": TEXTS[key], "choices": []})
 
     async def _tell(self, chat: str, text: str) -> None:
-        async with self._db.transaction() as s:
+        async with self._db.grouped() as s:
             await enqueue(s, channel=CHANNEL, address=chat, now=self._clock(),
                           payload={"text": text, "choices": []})
 

@@ -207,7 +207,7 @@ async def _rated_survey(s, feedback: ZnsFeedback) -> Survey | None:
 
 async def _record(s, schema: Schema, survey: Survey, feedback: ZnsFeedback, now: datetime) -> str:
     if not await record_answers(s, schema, survey, rating_answers(schema, feedback), channel=CHANNEL,
-                                flow_id=FLOW_ID, language="vi", now=now):
+                                flow_id=FLOW_ID, language="vi", now=now, flow_revision=0):
         return "duplicate"  # evaluated meanwhile on another channel: the first evaluation stands
     await set_survey_status(s, survey.id, "completed", now=now, channel=CHANNEL)
     return "recorded"

@@ -19,9 +19,8 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.request import HTTPXRequest
-
 from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
+from channels.telegram_http import AiohttpRequest
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
@@ -213,8 +212,9 @@ def clear_keyboard(chat_id: str, message_id: int) -> ApiCall:
 @asynccontextmanager
 async def open_bot(token: str, api_base_url: str) -> AsyncIterator[Bot]:
     """The typed Bot API client (Telegram, a local Bot API server or a test double), closed after."""
-    # PTB's default pool is one connection: the dispatcher sends to many chats at once.
-    requests = (HTTPXRequest(connection_pool_size=32), HTTPXRequest())
+    # PTB's default pool is one connection: the dispatcher sends to many chats at once. The
+    # long poll of getUpdates gets its own connection. aiohttp under the Bot: see telegram_http.py.
+    requests = (AiohttpRequest(connection_pool_size=32), AiohttpRequest())
     bot = Bot(token, base_url=f"{api_base_url.rstrip('/')}/bot",
               request=requests[0], get_updates_request=requests[1])
     try:

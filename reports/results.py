@@ -7,12 +7,14 @@ from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
+from math import lcm
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.periods import DEFAULT_TZ, Period
 from storage import results as store
-from storage import rollup
+from storage import rollup, settlement
 from storage.results import Dimension, FactTotals, SettlementCounts
 from survey_flows import Band, band_for, load_schema
 from survey_flows.scoring import period_score_from_totals, round_one, satisfaction_rate_from_counts
@@ -84,17 +86,42 @@ class Results:
     total: Row  # every agency pooled: the totals line of the tables
 
 
+# A report computes figures for thousands of groups: the roundings below are done on integers
+# (exact, and what survey_flows' Fraction/Decimal rules give: tests/reports/test_reports_rounding.py).
+
+
 def percent(part: int, whole: int) -> float | None:
     """part / whole × 100, half up to one decimal; None for an empty whole."""
-    return round_one(Fraction(100 * part, whole)) if whole else None
+    if not whole:
+        return None
+    if part < 0 or whole < 0:
+        return round_one(Fraction(100 * part, whole))
+    return (2000 * part + whole) // (2 * whole) / 10  # tenths, half up
 
 
 def mean_points(total: int, count: int) -> float | None:
     """A mean of points, half up to two decimals (x/2)."""
     if not count:
         return None
-    exact = Decimal(total) / Decimal(count)
-    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    if total < 0 or count < 0:
+        exact = Decimal(total) / Decimal(count)
+        return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return (200 * total + count) // (2 * count) / 100  # hundredths, half up
+
+
+def total_points(points: dict[int, tuple[int, int]]) -> float:
+    """``period_score_from_totals``: each indicator's mean (sum / count) added up, half up to one decimal."""
+    scored = [(total, count) for total, count in points.values() if count]
+    if not scored or any(not 0 <= total <= 2 * count for total, count in scored):
+        return period_score_from_totals(points)  # raises, with survey_flows' message
+    common = lcm(*(count for _, count in scored))
+    numerator = sum(total * (common // count) for total, count in scored)
+    return (20 * numerator + common) // (2 * common) / 10
+
+
+@lru_cache(maxsize=1024)
+def _band(total: float, bands: tuple[Band, ...]) -> Band:
+    return band_for(total, bands)
 
 
 def indicator_8(follow_ups: tuple[int, int, int]) -> int:
@@ -107,26 +134,37 @@ def indicator_8(follow_ups: tuple[int, int, int]) -> int:
 
 
 def make_row(totals: FactTotals, label: str, bands: tuple[Band, ...],
-             extra: dict[int, tuple[int, int]] | None = None) -> Row:
+             extra: dict[int, tuple[int, int]] | None = None, settlement: SettlementCounts | None = None) -> Row:
     """Figures of one group from its database totals (extra: agency-level indicators as (sum, count))."""
     c0, c1, c2 = totals.levels[OVERALL]
     answered = c0 + c1 + c2
-    points = {int(f.split(".")[1]): sc for f, sc in totals.points.items()} | (extra or {})
+    points = {_indicator(f): sc for f, sc in totals.points.items()}
+    if extra:
+        points |= extra
     scored = {i: sc for i, sc in points.items() if sc[1]}
-    total = period_score_from_totals(scored) if scored else None
+    total = total_points(scored) if scored else None
+    rates = {f: _rate(counts) for f, counts in totals.levels.items()}
     return Row(
         key=totals.key, label=label, evaluations=totals.evaluations,
         levels=(c2, c1, c0), shares=(percent(c2, answered), percent(c1, answered), percent(c0, answered)),
-        rate=_rate(totals.levels[OVERALL]),
-        rates={f: _rate(counts) for f, counts in totals.levels.items()},
-        means={i: mean_points(*sc) for i, sc in sorted(points.items())},
-        total=total, band=band_for(total, bands) if total is not None else None,
+        rate=rates[OVERALL], rates=rates,
+        means={i: mean_points(*points[i]) for i in sorted(points)},
+        total=total, band=_band(total, bands) if total is not None else None, settlement=settlement,
     )
 
 
 def _rate(counts: tuple[int, int, int]) -> float | None:
-    """The satisfaction rate from level counts, through survey_flows' own formula."""
-    return satisfaction_rate_from_counts(dict(enumerate(counts)))
+    """The satisfaction rate from level counts: survey_flows' formula (satisfied levels 1 and 2 over all)."""
+    c0, c1, c2 = counts
+    if c0 < 0 or c1 < 0 or c2 < 0:
+        return satisfaction_rate_from_counts(dict(enumerate(counts)))  # raises
+    return percent(c1 + c2, c0 + c1 + c2)
+
+
+@lru_cache(maxsize=None)
+def _indicator(field: str) -> int:
+    """The number of an indicator field: "indicator.7" → 7."""
+    return int(field.split(".")[1])
 
 
 def empty_totals(agency_id: int, key: int | str | None = None) -> FactTotals:
@@ -142,25 +180,27 @@ async def build_results(
 ) -> Results:
     """Compute every figure of a period (facts are refreshed first, so new evaluations count)."""
     await rollup.refresh_facts(s, tz=tz, grid=cutoff_day)
+    await settlement.refresh_settlement(s, grid=cutoff_day)
     span = {"first": period.first, "last": period.last, "agency_id": agency_id}
     start, end = period.utc_bounds(tz)
     summary = {t.agency_id: t for t in await rollup.fact_totals(s, by=Dimension.AGENCY, grid=cutoff_day, **span)}
-    detail = await store.settlement_detail(s, **span)
-    settled = settlement_by(detail, {}, Dimension.AGENCY)
+    by_group = await settlement.settlement_totals(s, grid=cutoff_day, **span)
+    settled = by_group[Dimension.AGENCY]
     follow_ups = await store.follow_up_counts(s, start=start, end=end, now=now, agency_id=agency_id)
     scores = await store.agency_scores(s, period=period.name)
     responses = await store.invitation_counts(s, start=start, end=end, agency_id=agency_id)
-    fields = await store.procedure_fields(s)
-    details = {d: await _drill(s, d, bands, span, settlement_by(detail, fields, d), cutoff_day) for d in drill}
+    fields = await store.procedure_fields(s) if Dimension.FIELD in drill else {}
+    details = {d: await _drill(s, d, bands, span, settlement_by(by_group, fields, d), cutoff_day) for d in drill}
     agencies = []
     for id_, (code, name) in sorted((await store.agency_names(s)).items()):
         if agency_id is not None and id_ != agency_id:
             continue
         handled = follow_ups.get(id_, (0, 0, 0))
         row = make_row(summary.get(id_, empty_totals(id_)), name, bands,
-                       extra={8: (indicator_8(handled), 1)} if id_ in summary else None)
+                       extra={8: (indicator_8(handled), 1)} if id_ in summary else None,
+                       settlement=settled.get((id_, None)))
         agencies.append(AgencyResults(
-            id_, code, name, replace(row, settlement=settled.get((id_, None))), summary.get(id_, empty_totals(id_)),
+            id_, code, name, row, summary.get(id_, empty_totals(id_)),
             {d: rows.get(id_, ()) for d, rows in details.items()},
             tuple(Response(c, n, k, percent(k, n)) for a, c, n, k in responses if a == id_),
             handled, *scores.get(id_, (None, None)),
@@ -171,16 +211,16 @@ async def build_results(
     return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
 
 
-def settlement_by(detail: list, fields: dict[int, int | None], by: Dimension) -> dict[tuple, SettlementCounts]:
-    """Settlement rows (agency, procedure, officer, counts) added up per agency and group of a dimension."""
-    if by is Dimension.CHANNEL:
-        return {}
-    pick = {Dimension.AGENCY: lambda p, o: None, Dimension.PROCEDURE: lambda p, o: p,
-            Dimension.OFFICER: lambda p, o: o, Dimension.FIELD: lambda p, o: fields.get(p)}[by]
+def settlement_by(by_group: dict[Dimension, dict[tuple, SettlementCounts]], fields: dict[int, int | None],
+                  by: Dimension) -> dict[tuple, SettlementCounts]:
+    """Settlement counts per (agency, group) of a dimension; fields add up their procedures' counts."""
+    if by is not Dimension.FIELD:
+        return by_group.get(by, {})
     sums: dict[tuple, list[int]] = {}
-    for agency, procedure, officer, counts in detail:
-        total = sums.setdefault((agency, pick(procedure, officer)), [0] * 7)
-        for i, n in enumerate(counts):
+    for (agency, procedure), c in by_group[Dimension.PROCEDURE].items():
+        total = sums.setdefault((agency, fields.get(procedure) if procedure is not None else None), [0] * 7)
+        for i, n in enumerate((c.received, c.carried_over, c.early, c.on_time, c.late, c.pending_within,
+                               c.pending_past)):
             total[i] += n
     return {k: SettlementCounts(k[0], k[1], *v) for k, v in sums.items()}
 
@@ -205,11 +245,16 @@ def _sum_settlement(rows: Iterable[SettlementCounts]) -> SettlementCounts:
 async def _drill(s: AsyncSession, by: Dimension, bands: tuple[Band, ...], span: dict,
                  settled: dict[tuple, SettlementCounts], grid: int) -> dict[int, tuple[Row, ...]]:
     """Rows of one drill-down per agency, with their settlement figures when the dimension has them."""
-    names = await store.group_names(s, by) if by is not Dimension.CHANNEL else \
-        {code: name.get("vi") for code, name in load_schema().channels}
+    names = await store.group_names(s, by) if by is not Dimension.CHANNEL else _channel_names()
     out: dict[int, list[Row]] = {}
     for totals in await rollup.fact_totals(s, by=by, grid=grid, **span):
         label = names.get(totals.key, str(totals.key)) if totals.key is not None else "—"
-        row = replace(make_row(totals, label, bands), settlement=settled.get((totals.agency_id, totals.key)))
+        row = make_row(totals, label, bands, settlement=settled.get((totals.agency_id, totals.key)))
         out.setdefault(totals.agency_id, []).append(row)
     return {a: tuple(rows) for a, rows in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _channel_names() -> dict[str, str]:
+    """Channel code → Vietnamese name, from the shipped schema (read once: parsing it takes longer than a report)."""
+    return {code: name.get("vi") for code, name in load_schema().channels}

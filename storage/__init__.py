@@ -19,6 +19,18 @@ from storage.accounts import (
     update_user,
 )
 from storage.flow_versions import FlowVersion
+from storage.flow_store import (
+    RevisionRow,
+    add_flow_version,
+    edited_flows,
+    flow_revisions,
+    flow_source,
+    get_flow_version,
+    pin_flow_revision,
+    publish_flow_version,
+    published_revision,
+)
+from storage.staff_admin import audit_entries, count_active_admins, count_audit_entries, list_officers
 
 from storage.agency_settings import get_agency, open_survey_tokens, update_agency_settings
 from storage.db import Database, count_rows, create_database, open_database
@@ -36,6 +48,15 @@ from storage.directory import (
     upsert_procedure,
 )
 from storage.dossiers import dossier_names, find_dossier, get_dossier, upsert_dossier
+from storage.desk import (
+    Address,
+    DossierCard,
+    StoredDossier,
+    agency_ids,
+    dossier_card,
+    dossier_code_of_token,
+    stored_dossiers,
+)
 from storage.errors import DuplicateEvaluation, DuplicateSurvey, NotFound, StaleSession, StorageError
 from storage.evaluations import (
     AnswerIn,
@@ -47,6 +68,7 @@ from storage.evaluations import (
 from storage.messages import audit, enqueue, record_inbound
 from storage.reach import find_open_survey, mark_unreachable, set_survey_contact
 from storage.migrate import current, current_async, upgrade, upgrade_async
+from storage.settlement import refresh_settlement, settlement_totals
 from storage.tables import (
     Agency,
     Answer,
@@ -75,6 +97,13 @@ from storage.surveys import (
 )
 
 __all__ = [
+    "Address",
+    "DossierCard",
+    "StoredDossier",
+    "agency_ids",
+    "dossier_card",
+    "dossier_code_of_token",
+    "stored_dossiers",
     "SignInFailure",
     "User",
     "WebSession",
@@ -92,6 +121,19 @@ __all__ = [
     "touch_web_session",
     "update_user",
     "FlowVersion",
+    "RevisionRow",
+    "add_flow_version",
+    "edited_flows",
+    "flow_revisions",
+    "flow_source",
+    "get_flow_version",
+    "pin_flow_revision",
+    "publish_flow_version",
+    "published_revision",
+    "audit_entries",
+    "count_active_admins",
+    "count_audit_entries",
+    "list_officers",
     "Agency",
     "Answer",
     "AnswerIn",
@@ -143,9 +185,11 @@ __all__ = [
     "open_survey_tokens",
     "record_evaluation",
     "record_inbound",
+    "refresh_settlement",
     "save_session",
     "set_survey_contact",
     "set_survey_status",
+    "settlement_totals",
     "unsurveyed_returned",
     "update_agency_settings",
     "upgrade",

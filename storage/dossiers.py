@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_insert
@@ -65,17 +65,18 @@ async def get_dossier(s: AsyncSession, dossier_id: int) -> Dossier:
     return dossier
 
 
+_NAMES = (
+    select(Dossier.code, Agency.name, Procedure.name, Officer.name)
+    .join(Agency, Agency.id == Dossier.agency_id)
+    .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
+    .outerjoin(Officer, Officer.id == Dossier.officer_id)
+    .where(Dossier.id == bindparam("dossier_id"))
+)
+
+
 async def dossier_names(s: AsyncSession, dossier_id: int) -> dict[str, str]:
     """The names a survey text may show: dossier code, agency, procedure and officer."""
-    row = (
-        await s.execute(
-            select(Dossier.code, Agency.name, Procedure.name, Officer.name)
-            .join(Agency, Agency.id == Dossier.agency_id)
-            .outerjoin(Procedure, Procedure.id == Dossier.procedure_id)
-            .outerjoin(Officer, Officer.id == Dossier.officer_id)
-            .where(Dossier.id == dossier_id)
-        )
-    ).one_or_none()
+    row = (await s.execute(_NAMES, {"dossier_id": dossier_id})).one_or_none()
     if row is None:
         raise NotFound(f"dossier {dossier_id} does not exist")
     names = dict(zip(("dossier_code", "agency", "procedure", "officer"), row))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,7 @@ async def record_evaluation(
     officer_id: int | None = None,
     flow_id: str | None = None,
     language: str = "vi",
+    flow_revision: int | None = None,
 ) -> Evaluation:
     """Write the evaluation and its answers together, or nothing (DuplicateEvaluation when one exists)."""
     evaluation = Evaluation(
@@ -49,6 +51,7 @@ async def record_evaluation(
         survey_id=survey_id,
         officer_id=officer_id,
         flow_id=flow_id,
+        flow_revision=flow_revision,
         language=language,
     )
     try:
@@ -56,8 +59,9 @@ async def record_evaluation(
         async with s.begin_nested():
             s.add(evaluation)
             await s.flush()
-            s.add_all(_answer_rows(evaluation.id, answers))
-            await s.flush()
+            rows = [_answer_values(evaluation.id, a) for a in answers]
+            if rows:  # one executemany INSERT: nobody reads these rows back from this session
+                await s.execute(insert(Answer.__table__), rows)
     except IntegrityError as exc:
         if await has_evaluation(s, dossier_id):
             raise DuplicateEvaluation(f"dossier {dossier_id} already has an evaluation") from exc
@@ -65,19 +69,10 @@ async def record_evaluation(
     return evaluation
 
 
-def _answer_rows(evaluation_id: int, answers: Iterable[AnswerIn]) -> list[Answer]:
-    """Answer rows of an evaluation (items stored as a JSON list)."""
-    return [
-        Answer(
-            evaluation_id=evaluation_id,
-            field=a.field,
-            value=a.value,
-            level=a.level,
-            text=a.text,
-            items=None if a.items is None else list(a.items),
-        )
-        for a in answers
-    ]
+def _answer_values(evaluation_id: int, a: AnswerIn) -> dict[str, Any]:
+    """One answer row's columns (items stored as a JSON list)."""
+    return {"evaluation_id": evaluation_id, "field": a.field, "value": a.value, "level": a.level, "text": a.text,
+            "items": None if a.items is None else list(a.items)}
 
 
 async def has_evaluation(s: AsyncSession, dossier_id: int) -> bool:

@@ -2,7 +2,8 @@
 
 The revision published last is the one new surveys use; a survey keeps the revision it started
 with (`surveys.flow_revision`), and its evaluation records it. Revision 0 means the flow file
-shipped in survey_flows/ (never stored here).
+shipped in survey_flows/; a row for it exists only once it was published again (a rollback), to
+record when and by whom; its text is then a copy, the file stays authoritative.
 """
 
 from __future__ import annotations

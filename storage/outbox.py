@@ -86,6 +86,20 @@ async def finish(
     return await _fenced(s, row, values)
 
 
+_SENT = OutboxMessage.__table__
+_FINISH_SENT = _SENT.update().where(
+    _SENT.c.id == bindparam("b_id"), _SENT.c.status == OutboxStatus.SENDING.value,
+    _SENT.c.attempts == bindparam("b_attempts"),
+).values(status=OutboxStatus.SENT.value, last_error=None)
+
+
+async def finish_sent(s: AsyncSession, rows: list[tuple[Claimed, str | None]], *, now: datetime) -> None:
+    """`finish(…, SENT)` for many rows in one statement: (row, provider message id) each, fenced alike."""
+    if rows:
+        await s.execute(_FINISH_SENT, [{"b_id": row.id, "b_attempts": row.attempts, "sent_at": now,
+                                        "provider_message_id": provider_id} for row, provider_id in rows])
+
+
 async def retry_later(s: AsyncSession, row: Claimed, *, at: datetime, error: str | None,
                       count: bool = True) -> bool:
     """Put the row back for another attempt at `at` (`count=False`: this attempt never happened)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
@@ -12,26 +12,29 @@ from storage.surveys import OPEN_STATUSES
 from storage.tables import ContactAddress, Survey
 
 
+_OPEN_SURVEY = (
+    select(Survey)
+    .join(ContactAddress, ContactAddress.contact_id == Survey.contact_id)
+    .where(ContactAddress.channel == bindparam("channel"), ContactAddress.address == bindparam("address"),
+           Survey.status.in_([str(st) for st in OPEN_STATUSES]))
+    .order_by(case((Survey.status == "active", 0), else_=1), Survey.id.desc())
+    .limit(1)
+    .execution_options(populate_existing=True)
+)
+
+
 async def find_open_survey(s: AsyncSession, *, channel: str, address: str) -> Survey | None:
     """The open survey of the contact behind this address (an active one first, then the newest)."""
-    stmt = (
-        select(Survey)
-        .join(ContactAddress, ContactAddress.contact_id == Survey.contact_id)
-        .where(ContactAddress.channel == channel, ContactAddress.address == address,
-               Survey.status.in_([str(st) for st in OPEN_STATUSES]))
-        .order_by(case((Survey.status == "active", 0), else_=1), Survey.id.desc())
-        .limit(1)
-    )
-    return await s.scalar(stmt.execution_options(populate_existing=True))
+    return await s.scalar(_OPEN_SURVEY, {"channel": channel, "address": address})
 
 
 async def set_survey_contact(s: AsyncSession, survey_id: int, contact_id: int) -> Survey:
     """Point the survey at the contact who answers it."""
-    survey = await s.get(Survey, survey_id, populate_existing=True)
+    stmt = update(Survey).where(Survey.id == survey_id).values(contact_id=contact_id).returning(Survey)
+    fresh = {"populate_existing": True, "synchronize_session": False}
+    survey = (await s.scalars(stmt, execution_options=fresh)).one_or_none()
     if survey is None:
         raise NotFound(f"survey {survey_id} does not exist")
-    survey.contact_id = contact_id
-    await s.flush()
     return survey
 
 

@@ -94,11 +94,14 @@ async def postpone_job(s: AsyncSession, job_id: int, *, at: datetime) -> None:
     await s.execute(stmt)
 
 
+_JOBS = Job.__table__
+_CANCEL_JOBS = (_JOBS.update().where(_JOBS.c.survey_id == bindparam("b_survey_id"), _JOBS.c.status != JobStatus.DONE.value)
+                .values(status=JobStatus.DONE.value))
+
+
 async def cancel_jobs(s: AsyncSession, survey_id: int, *, now: datetime) -> None:
     """The survey ended: its remaining timers will never fire."""
-    stmt = (update(Job).where(Job.survey_id == survey_id, Job.status != JobStatus.DONE.value)
-            .values(status=JobStatus.DONE.value, done_at=now).execution_options(synchronize_session=False))
-    await s.execute(stmt)
+    await s.execute(_CANCEL_JOBS, {"b_survey_id": survey_id, "done_at": now})
 
 
 async def pending_jobs(s: AsyncSession) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -34,12 +35,16 @@ ZERO_PHRASES = frozenset({"khong lan nao", "chua lan nao", "khong co lan nao", "
 _COUNT = re.compile(r"(?P<n>\d{1,4}|[a-z]+)(?:\s+(?:lan|times?|l))?")
 
 
+# fold() and plain() are pure and see the same few hundred labels, aliases and replies over and
+# over (every option of a step is folded for every reply): remember them.
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Case-folded, NFC, single-spaced, without punctuation or spaces at either end."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).casefold()
     return _SPACES.sub(" ", text).strip(_EDGE)
 
 
+@lru_cache(maxsize=8192)
 def plain(folded: str) -> str:
     """The folded text without diacritics ("rất hài lòng" -> "rat hai long"); emoji vanish."""
     return _SPACES.sub(" ", unidecode(folded)).strip(_EDGE)

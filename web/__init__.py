@@ -7,6 +7,10 @@ survey_flows. Each module contributes a `routes` table; `setup` registers them a
 from aiohttp import web
 
 from web import api, assets, auth, demo, home, kiosk, public, survey
+from web import staff_reports
+from web import desk, imports
+from web import admin_audit, admin_settings, admin_users
+from web import flows
 
 #: Every module's routes, in registration order (one line per module).
 ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
@@ -18,12 +22,20 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     api.routes,
     demo.routes,
     auth.routes,
+    desk.routes,
+    imports.routes,
+    staff_reports.routes,
+    admin_users.routes,
+    admin_settings.routes,
+    admin_audit.routes,
+    flows.routes,
 )
 
 
 def setup(app: web.Application) -> None:
     """Register every web route on the app."""
     app.middlewares.append(auth.staff_middleware)
+    imports.setup(app)  # background imports stop with the app
     for table in ROUTE_TABLES:
         app.router.add_routes(table)
 

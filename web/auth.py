@@ -58,12 +58,24 @@ async def staff_middleware(request: web.Request, handler: Handler) -> web.Stream
         token = request.cookies.get(SESSION_COOKIE, "")
         request[PRINCIPAL] = await principal_of(request.app[DATABASE], token, now=_now(),
                                                 minutes=settings.staff_session_minutes) if token else None
+        try:
+            return await handler(request)
+        except FormRefused as refusal:  # read_staff_form's refusals: a page that says why, nothing done
+            return refused(request, refusal.key, refusal.status)
     return await handler(request)
 
 
 def current(request: web.Request) -> Principal | None:
     """The signed-in user of this request, or None."""
     return request.get(PRINCIPAL)
+
+
+def signed_in_user(request: web.Request) -> Principal:
+    """The signed-in user of a view behind `@require` (which has already refused everyone else)."""
+    who = current(request)
+    if who is None:
+        raise web.HTTPUnauthorized()
+    return who
 
 
 def require(*roles: str) -> Callable[[Handler], Handler]:
@@ -104,7 +116,8 @@ def check_csrf(request: web.Request, sent: str) -> None:
 
 
 async def read_staff_form(request: web.Request, *, max_body: int = MAX_FORM) -> MultiDictProxy[str]:
-    """A posted staff form after the size check and the session's CSRF check; FormRefused otherwise."""
+    """A posted staff form after the size check and the session's CSRF check; FormRefused otherwise
+    (the middleware turns it into the refusal page, so views just call this)."""
     if request.content_length is None or request.content_length > max_body:
         raise FormRefused("too_big", 413)
     try:
@@ -194,12 +207,8 @@ async def login(request: web.Request) -> web.Response:
 @require("manager", "staff", "viewer")
 async def logout(request: web.Request) -> web.Response:
     """End this session (CSRF-checked, so another site cannot sign a user out)."""
-    try:
-        await read_staff_form(request)
-    except FormRefused as refusal:
-        return refused(request, refusal.key, refusal.status)
-    who = current(request)
-    assert who is not None
+    await read_staff_form(request)
+    who = signed_in_user(request)
     await sign_out(request.app[DATABASE], request.cookies.get(SESSION_COOKIE, ""), actor=who.actor, now=_now())
     response = web.HTTPSeeOther("/staff/login")
     response.del_cookie(SESSION_COOKIE, path="/")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.demo_web import DEMO_PASSWORD, DEMO_USERS
 from bot.keys import DATABASE
 from storage import list_agencies, open_survey_tokens
 from web.pages import message_page, render
@@ -24,4 +25,4 @@ async def demo(request: web.Request) -> web.Response:
         return message_page(request, "unknown", status=404)
     entries = [{"agency": a.name, "surveys": surveys, "desks": sorted((a.settings or {}).get("kiosk_desks", {}))}
                for a, surveys in rows]
-    return render(request, "demo.html", entries=entries)
+    return render(request, "demo.html", entries=entries, users=DEMO_USERS, password=DEMO_PASSWORD)

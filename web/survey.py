@@ -89,7 +89,7 @@ async def show(request: web.Request, token: str, place: Place) -> web.Response:
     if page is not None:
         return page
     lang = page_lang(request)
-    flow = request.app[CONVERSATIONS].flow(v.survey.flow_id)
+    flow = await request.app[CONVERSATIONS].flow_for(v.survey, started=v.session is not None)
     common = {"place": place, "version": v.version, "notice": request.query.get("n"),
               "kiosk": place.home is not None,
               "refresh": f"{place.timeout};url={place.home}" if place.home else None}
@@ -128,7 +128,7 @@ async def _apply(request: web.Request, v: Visit, form, place: Place) -> web.Resp
             return _again(place)
         if str(form.get("step", "")) != v.session.step_id:
             return _again(place, "replayed")
-        flow = conversations.flow(v.survey.flow_id)
+        flow = await conversations.flow_for(v.survey)
         fields = {k: str(form.get(k, "")) for k in ("action", "choice", "value")}
         reply = reply_of(flow, str(v.session.step_id), fields, [str(c) for c in form.getall("choices", [])])
         if reply is None:

@@ -82,3 +82,23 @@ def test_demo_reuses_its_database(demo_server, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "already present" in out.stdout
+
+
+def test_demo_staff_accounts_sign_in(demo_server) -> None:
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from bot.demo_web import DEMO_PASSWORD
+
+    base, _ = demo_server
+    status, landing = get(base + "/demo")
+    assert status == 200 and "/staff/login" in landing and DEMO_PASSWORD in landing
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/staff/login", timeout=30) as response:
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', response.read().decode()).group(1)
+    body = urllib.parse.urlencode({"_csrf": csrf, "username": "quanly", "password": DEMO_PASSWORD}).encode()
+    with opener.open(urllib.request.Request(base + "/staff/login", data=body), timeout=30) as response:
+        page = response.read().decode()
+    assert response.status == 200 and 'data-user="quanly"' in page

@@ -179,3 +179,27 @@ async def test_many_drainers_send_every_row_exactly_once(db, database_url: str) 
     for i in range(40):
         assert [t for a, t in texts if a == f"addr{i}"] == ["m0", "m1", "m2"]
     assert {r.status for r in await _rows(db)} == {"sent"}
+
+
+async def test_no_second_ever_sees_more_than_the_configured_limit(db) -> None:
+    """HAILONG_SEND_LIMITS is a ceiling per one-second window, whatever the burst (not limit + burst)."""
+    from bot.dispatch_app import policy_of
+    from bot.settings import load_settings
+
+    for i in range(150):
+        await _queue(db, 1, f"r{i}")
+    clock, stamps = Clock(), []
+
+    class Stamping(FakeSender):
+        async def send(self, outbound: Outbound) -> SendOutcome:
+            stamps.append((clock.now - T0).total_seconds())
+            return await super().send(outbound)
+
+    policy = policy_of(load_settings(env_file=None, send_limits="sms=20"))
+    policy = Policy(provider_rates=policy.provider_rates, recipient_rate=Rate(1000, 1000))
+    dispatcher = Dispatcher(db, {"sms": Stamping()}, policy=policy, clock=clock)
+    for _ in range(120):  # 6 s in steps of 50 ms, the drain running at every step
+        await dispatcher.drain()
+        clock.advance(0.05)
+    busiest = max(sum(1 for t in stamps if start <= t < start + 1) for start in stamps)
+    assert busiest <= 20 and len(stamps) >= 90  # and it still sends at close to the limit
