@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.dispatch_app import SENDERS
 from bot.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.settings import Settings
-from bot.sms import SmsDesk, SmsSender
+from bot.sms import AgencySms, SmsDesk, SmsSender
 from channels import esms, twilio
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,9 @@ async def sms_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     async with open_sms_sender(settings) as sender:
         if sender is not None:
-            app[DESK] = SmsDesk(app[DATABASE], settings, app[CONVERSATIONS], sender)
-            if SENDERS in app:
-                app[SENDERS]["sms"] = sender  # the outbox drain sends queued SMS through it
+            app[DESK] = SmsDesk(app[DATABASE], settings, app[CONVERSATIONS])
+            if SENDERS in app:  # the outbox drain sends queued SMS (answers, invitations) through it
+                app[SENDERS]["sms"] = AgencySms(app[DATABASE], settings, sender)
         yield
 
 
@@ -85,7 +85,10 @@ async def _twilio_params(request: web.Request) -> tuple[SmsDesk, dict[str, str],
 
 
 async def twilio_inbound(request: web.Request) -> web.Response:
-    """`POST /webhooks/twilio`: verify, record the MessageSid once, answer the SMS by REST."""
+    """`POST /webhooks/twilio`: verify, then record the MessageSid and apply it in one transaction.
+
+    Answered (empty TwiML) only after that commit; the answers go out through the outbox.
+    """
     desk, params, token = await _twilio_params(request)
     try:
         items = twilio.parse(params, request.headers, url=_public_url(request), token=token, now=desk.now())

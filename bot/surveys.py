@@ -45,21 +45,32 @@ async def send_survey(
     flow_id: str | None = None,
 ) -> Invitation:
     """Create the survey of a returned, not yet evaluated dossier (or return the open one)."""
+    async with db.transaction() as s:
+        return await send_survey_in(s, settings, raw_code, now=now, actor=actor, flow_id=flow_id)
+
+
+async def send_survey_in(
+    s, settings: Settings, raw_code: str, *, now: datetime, actor: str = "cli", flow_id: str | None = None,
+) -> Invitation:
+    """`send_survey` in the caller's transaction (a chat turn's): database work only.
+
+    Its refusals (HailongError) are raised before it writes anything, so the caller may answer
+    them and go on in the same transaction.
+    """
     try:
         code = normalize_code(raw_code)
     except InvalidDossierCode as exc:
         raise BadInput(exc.vi, exc.en) from None
-    async with db.transaction() as s:
-        dossier = await find_dossier(s, code)
-        if dossier is None:
-            raise DossierUnknown(code)
-        if not is_evaluable(dossier.status):
-            raise DossierNotReturned(code, dossier.status)
-        if await has_evaluation(s, dossier.id):
-            raise DossierAlreadyEvaluated(code)
-        survey, created = await _open_survey(s, settings, dossier, now=now, flow_id=flow_id)
-        if created:
-            await audit(s, actor=actor, action="survey.create", subject=f"dossier:{code}", now=now)
+    dossier = await find_dossier(s, code)
+    if dossier is None:
+        raise DossierUnknown(code)
+    if not is_evaluable(dossier.status):
+        raise DossierNotReturned(code, dossier.status)
+    if await has_evaluation(s, dossier.id):
+        raise DossierAlreadyEvaluated(code)
+    survey, created = await _open_survey(s, settings, dossier, now=now, flow_id=flow_id)
+    if created:
+        await audit(s, actor=actor, action="survey.create", subject=f"dossier:{code}", now=now)
     return Invitation(
         survey.id, code, survey.token, survey_link(settings, survey.token), survey.expires_at, created
     )

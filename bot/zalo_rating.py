@@ -29,6 +29,7 @@ from storage import (
     record_inbound,
     set_survey_status,
 )
+from storage.locks import lock_key
 from storage.provider_tokens import (
     record_template_message,
     template_ids_since,
@@ -175,20 +176,22 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().strip(" .")
 
 
-async def apply_rating(db: Database, schema: Schema, feedback: ZnsFeedback, *, now: datetime,
-                       dedupe: bool = True) -> str:
-    """Write a rating once: "recorded", "duplicate" (already rated/evaluated) or "unknown" (no survey).
-
-    The webhook records the event id itself before acting (`dedupe=False`); reconcile lets this do it.
-    """
+async def apply_rating(db: Database, schema: Schema, feedback: ZnsFeedback, *, now: datetime) -> str:
+    """Record the rating's id and write it once, in one transaction (reconcile's way; see `apply_rating_in`)."""
     async with db.transaction() as s:
-        if dedupe and not await record_inbound(s, channel=CHANNEL, now=now,
-                                               provider_message_id=feedback_id(feedback)):
+        if not await record_inbound(s, channel=CHANNEL, now=now, provider_message_id=feedback_id(feedback)):
             return "duplicate"
-        survey = await _rated_survey(s, feedback)
-        if survey is None:
-            return "unknown"
-        return await _record(s, schema, survey, feedback, now)
+        return await apply_rating_in(s, schema, feedback, now=now)
+
+
+async def apply_rating_in(s, schema: Schema, feedback: ZnsFeedback, *, now: datetime) -> str:
+    """Write a rating in the caller's transaction, which recorded its id: "recorded", "duplicate"
+    (already rated/evaluated) or "unknown" (no survey). Database work only, under the survey's lock."""
+    survey = await _rated_survey(s, feedback)
+    if survey is None:
+        return "unknown"
+    await lock_key(s, f"survey:{survey.id}")  # the lock a chat turn of this survey takes
+    return await _record(s, schema, survey, feedback, now)
 
 
 def feedback_id(feedback: ZnsFeedback) -> str:

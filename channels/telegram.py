@@ -112,6 +112,9 @@ def parse_update(payload: Mapping[str, Any], *, now: datetime) -> list[TelegramI
     """One update (webhook or getUpdates) as inbound items; edits and unknown types give none."""
     if not any(key in payload for key in ALLOWED_UPDATES):
         return []  # edits, polls, channel posts …: not ours (and not parsed at all)
+    fast = _parse_plain(payload, now)
+    if fast is not None:
+        return fast
     try:
         update = Update.de_json(dict(payload), None)
     except (TypeError, KeyError, ValueError) as exc:
@@ -126,6 +129,72 @@ def parse_update(payload: Mapping[str, Any], *, now: datetime) -> list[TelegramI
         inbound = Inbound(ChannelName.TELEGRAM, str(member.chat.id), pid, now)
         return [TelegramInbound(Kind.BLOCKED, inbound, sender=str(member.from_user.id))]
     return []
+
+
+def _parse_plain(payload: Mapping[str, Any], now: datetime) -> list[TelegramInbound] | None:
+    """`parse_update` of a well-formed private text message or button press, read off the JSON
+    without building python-telegram-bot objects (the hot path); None for anything else, which
+    the library then parses (and rejects) as before."""
+    update_id = payload.get("update_id")
+    if type(update_id) is not int:
+        return None
+    pid = f"update:{update_id}"
+    message = payload.get("message")
+    if message is not None:
+        if "callback_query" in payload or not _plain_message(message):
+            return None
+        text, sender = message.get("text"), message.get("from")
+        if message["chat"]["type"] != "private" or not text:
+            return []
+        text = text.strip()
+        inbound = Inbound(ChannelName.TELEGRAM, str(message["chat"]["id"]), pid, now, text=text)
+        sender_id = None if sender is None else str(sender["id"])
+        entity = next((e for e in message.get("entities", ()) if e["type"] == "bot_command" and e["offset"] == 0),
+                      None)
+        if entity is None:
+            return [TelegramInbound(Kind.MESSAGE, inbound, sender=sender_id)]
+        command = message["text"][1:entity["length"]].split("@", 1)[0].lower()
+        return [TelegramInbound(Kind.COMMAND, inbound, sender=sender_id, command=command,
+                                argument=text.partition(" ")[2].strip())]
+    query = payload.get("callback_query")
+    if not isinstance(query, dict) or set(payload) - {"update_id", "callback_query"}:
+        return None
+    if (type(query.get("id")) is not str or not _plain_user(query.get("from")) or
+            type(query.get("chat_instance")) is not str or type(query.get("data", "")) is not str or
+            set(query) - {"id", "from", "chat_instance", "data", "message"}):
+        return None
+    held = query.get("message")
+    if held is None:
+        return []
+    if not _plain_message(held):
+        return None
+    step, choice = parse_callback_data(query.get("data") or "")
+    inbound = Inbound(ChannelName.TELEGRAM, str(held["chat"]["id"]), pid, now, choice=choice)
+    return [TelegramInbound(Kind.CHOICE, inbound, sender=str(query["from"]["id"]), step=step,
+                            callback_id=query["id"], message_id=held["message_id"])]
+
+
+_MESSAGE_KEYS = frozenset({"message_id", "date", "chat", "from", "text", "entities", "reply_markup",
+                           "edit_date"})
+
+
+def _plain_message(message: Any) -> bool:
+    """A message of the shape we read (else the library parses it, and says what is wrong)."""
+    if not isinstance(message, dict) or not message.keys() <= _MESSAGE_KEYS:
+        return False
+    chat, text, entities = message.get("chat"), message.get("text"), message.get("entities", [])
+    if (type(message.get("message_id")) is not int or type(message.get("date")) is not int or
+            not isinstance(chat, dict) or type(chat.get("id")) is not int or type(chat.get("type")) is not str or
+            (text is not None and type(text) is not str) or
+            ("from" in message and not _plain_user(message["from"])) or type(entities) is not list):
+        return False
+    return all(isinstance(e, dict) and type(e.get("type")) is str and type(e.get("offset")) is int
+               and type(e.get("length")) is int for e in entities)
+
+
+def _plain_user(user: Any) -> bool:
+    return (isinstance(user, dict) and type(user.get("id")) is int and type(user.get("is_bot")) is bool
+            and type(user.get("first_name")) is str)
 
 
 def _message(message: Message, pid: str, now: datetime) -> list[TelegramInbound]:

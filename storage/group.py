@@ -25,7 +25,12 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from storage.raw import RAW
+
 MAX_MEMBERS = 64  # a batch this large commits even if more are waiting: bounded latency
+# Every member runs in a savepoint of its own on the driver connection: the turns' statements go
+# there directly (storage/raw.py), its ORM session nests its own savepoint inside when it needs one.
+_SAVEPOINT, _RELEASE, _ROLLBACK = "SAVEPOINT member", "RELEASE SAVEPOINT member", "ROLLBACK TO SAVEPOINT member"
 
 
 class InlineCursor(sqlite3.Cursor):
@@ -66,6 +71,7 @@ class _Batch:
         self.members = self.active = 0
         self.closed = False
         self.connection: Connection | None = None
+        self.raw: sqlite3.Connection | None = None  # the connection's driver connection
         self.transaction: RootTransaction | None = None
 
 
@@ -90,13 +96,18 @@ class GroupCommit:
         try:
             await asyncio.shield(batch.opened)
             async with batch.turn:
+                raw = batch.raw
+                assert raw is not None
                 session = AsyncSession(sync_session_class=partial(_MemberSession, batch.connection),
-                                       expire_on_commit=False)
+                                       expire_on_commit=False, info={RAW: raw})
+                raw.execute(_SAVEPOINT)  # the member's own: its raw statements and its session's
                 try:
                     yield session
-                    await session.commit()  # flush, RELEASE SAVEPOINT
+                    await session.commit()  # flush, RELEASE the session's SAVEPOINT (if it began one)
+                    raw.execute(_RELEASE)
                 except BaseException:
                     await session.rollback()  # ROLLBACK TO SAVEPOINT: the neighbours' work stays
+                    _quietly(raw, _ROLLBACK, _RELEASE)
                     raise
                 finally:
                     await session.close()
@@ -136,6 +147,7 @@ class GroupCommit:
         await self._writer.acquire()
         try:
             batch.connection, batch.transaction = await asyncio.to_thread(self._begin)
+            batch.raw = batch.connection.connection.dbapi_connection  # type: ignore[assignment]
         except BaseException as exc:
             batch.closed = True
             if self._batch is batch:
@@ -180,6 +192,14 @@ class GroupCommit:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._engine.dispose()
+
+
+def _quietly(raw: sqlite3.Connection, *statements: str) -> None:
+    for statement in statements:
+        try:
+            raw.execute(statement)
+        except sqlite3.Error:  # the batch's commit reports what went wrong with the connection
+            pass
 
 
 def _quietly_roll_back(transaction: RootTransaction) -> None:

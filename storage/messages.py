@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import raw
 from storage.db import per_dialect
 from storage.tables import AuditEntry, InboundMessage, OutboxMessage
 
@@ -24,6 +25,9 @@ async def record_inbound(
     s: AsyncSession, *, channel: str, provider_message_id: str, now: datetime
 ) -> bool:
     """Remember a provider message id; False when it was already recorded (a redelivery)."""
+    con = raw.raw_connection(s)
+    if con is not None:
+        return raw.run(con, raw.RECORD_INBOUND, (channel, provider_message_id, raw.stamp(now))).fetchone() is not None
     row = {"channel": channel, "provider_message_id": provider_message_id, "received_at": now}
     return (await s.execute(_RECORD_INBOUND(s), row)).scalar_one_or_none() is not None
 
@@ -33,6 +37,11 @@ async def queue(
     survey_id: int | None = None,
 ) -> None:
     """`enqueue` without the row back: one prebuilt INSERT (the turns' way)."""
+    con = raw.raw_connection(s)
+    if con is not None:
+        when = raw.stamp(now)
+        raw.run(con, raw.QUEUE, (survey_id, channel, address, raw.dumps(payload), when, when))
+        return
     await s.execute(_QUEUE, {"survey_id": survey_id, "channel": channel, "address": address, "payload": payload,
                              "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import raw
 from storage.errors import NotFound
 from storage.surveys import OPEN_STATUSES
 from storage.tables import ContactAddress, Survey
@@ -25,6 +26,10 @@ _OPEN_SURVEY = (
 
 async def find_open_survey(s: AsyncSession, *, channel: str, address: str) -> Survey | None:
     """The open survey of the contact behind this address (an active one first, then the newest)."""
+    con = raw.raw_connection(s)
+    if con is not None:
+        row = raw.run(con, raw.OPEN_SURVEY, (channel, address)).fetchone()
+        return None if row is None else raw.survey_of(row)
     return await s.scalar(_OPEN_SURVEY, {"channel": channel, "address": address})
 
 

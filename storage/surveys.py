@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage import raw
 from storage.db import dialect_insert, per_dialect
 from storage.errors import DuplicateSurvey, NotFound, StaleSession, StorageError
 from storage.tables import Agency, Dossier, Evaluation, Survey, SurveySession, UTCDateTime
@@ -118,6 +119,10 @@ _READ_SESSION = select(SurveySession.__table__.c.version, SurveySession.__table_
 
 async def read_session(s: AsyncSession, survey_id: int) -> Any | None:
     """`load_session` as a plain row (`.version`, `.status`, `.state`): the turns' way, no ORM object."""
+    con = raw.raw_connection(s)
+    if con is not None:
+        row = raw.run(con, raw.READ_SESSION, (survey_id,)).fetchone()
+        return None if row is None else raw.SessionRow(row[0], row[1], raw.loads(row[2]))
     return (await s.execute(_READ_SESSION, {"survey_id": survey_id})).one_or_none()
 
 
@@ -175,6 +180,17 @@ async def write_session(
     expected_version: int | None = None,
 ) -> int:
     """`save_session` in one prebuilt statement, returning only the new version (the turns' way)."""
+    con = raw.raw_connection(s)
+    if con is not None:
+        values = (channel, status, raw.dumps(state), raw.stamp(now))
+        if expected_version is None or expected_version == 0:
+            sql = raw.UPSERT_SESSION if expected_version is None else raw.INSERT_SESSION
+            found = raw.run(con, sql, (survey_id, *values)).fetchone()
+        else:
+            found = raw.run(con, raw.UPDATE_SESSION, (*values, survey_id, expected_version)).fetchone()
+        if found is None:
+            raise StaleSession(f"session of survey {survey_id} is not at version {expected_version}")
+        return found[0]
     row: dict[str, Any] = {"channel": channel, "status": status, "state": state, "updated_at": now}
     if expected_version is None or expected_version == 0:
         kind = "upsert" if expected_version is None else "insert"
@@ -199,12 +215,20 @@ async def mark_survey(
 ) -> None:
     """`set_survey_status` on a survey in hand: one prebuilt UPDATE, the object told what changed."""
     closing = status not in OPEN_STATUSES
-    row: dict[str, Any] = {"b_id": survey.id, "status": str(status)}
-    if channel is not None:
-        row["channel"] = channel
-    if closing:
-        row["b_now"] = now
-    await s.execute(_MARK_ENDED if closing else _MARK_OPEN, row)
+    con = raw.raw_connection(s)
+    if con is not None:
+        params: tuple[Any, ...] = (str(status),) + (() if channel is None else (channel,))
+        params += (raw.stamp(now), survey.id) if closing else (survey.id,)
+        sql = ((raw.MARK_ENDED if channel is None else raw.MARK_ENDED_CHANNEL) if closing
+               else (raw.MARK_OPEN if channel is None else raw.MARK_OPEN_CHANNEL))
+        raw.run(con, sql, params)
+    else:
+        row: dict[str, Any] = {"b_id": survey.id, "status": str(status)}
+        if channel is not None:
+            row["channel"] = channel
+        if closing:
+            row["b_now"] = now
+        await s.execute(_MARK_ENDED if closing else _MARK_OPEN, row)
     # The caller's object (attached or not) learns the values without being marked changed.
     set_committed_value(survey, "status", str(status))
     if channel is not None:

@@ -25,10 +25,14 @@ from storage import (
     InboundMessage,
     OutboxMessage,
     Survey,
+    find_agency,
+    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
 )
+from storage.tables import SurveySession
+from tests.bot.test_bot_telegram import drained
 from tests.channels.twilio_fake import FakeTwilio
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -63,7 +67,8 @@ class Running:
         async with aiohttp.ClientSession() as http:
             async with http.post(self.url + path, data=params, headers=headers) as response:
                 self.statuses.append(response.status)
-                return response.status
+        await drained(self.db)  # the answers go out through the outbox, drained in the background
+        return response.status
 
 
 async def seed(db, settings: Settings, phone: str = "0912 345 678") -> str:
@@ -197,3 +202,54 @@ async def test_numbers_are_one_contact_whichever_way_written(running: Running) -
     assert len(running.twilio.requests) == 1 and running.twilio.bodies()[0].startswith("Cham diem")
     assert e164("0912345678") == e164("+84 912 345 678") == e164("84912345678") == PHONE
     assert await count(running.db, Contact) == 1
+
+
+# --- the message id and the turn commit together (issue #7, point 4) -----------------------
+
+
+async def break_alert_rule(db, broken: bool) -> None:
+    """Store an alert rule the alert check cannot read (as a bad import or edit would): the turn
+    that completes a survey then raises in the database transaction, after the message id was written."""
+    async with db.transaction() as s:
+        agency = await find_agency(s, "000.17.22.H56")
+        await update_agency_settings(s, agency.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})
+
+
+async def facts(db) -> tuple:
+    """What an SMS can change: ids seen, queued answers, evaluations, the session and the survey."""
+    async with db.transaction() as s:
+        ids = sorted(await s.scalars(select(InboundMessage.provider_message_id)))
+        session = await s.scalar(select(SurveySession).execution_options(populate_existing=True))
+    return (ids, await count(db, OutboxMessage), await count(db, Evaluation), session.version, session.status,
+            await survey_status(db))
+
+
+async def test_a_failed_turn_records_no_message_id_so_its_redelivery_is_applied(running: Running) -> None:
+    for body in ("Chao", "5", "hai long"):
+        assert await running.sms(body) == 200
+    sid, sent = "SM" + "7" * 32, len(running.twilio.requests)
+    await break_alert_rule(running.db, True)
+    before = await facts(running.db)
+    status = await running.sms("Nhanh gọn", sid=sid)
+    assert await facts(running.db) == before  # neither the MessageSid nor any part of the turn
+    assert status == 500  # not acknowledged: Twilio may deliver it again
+    assert f"twilio:{sid}" not in before[0] and len(running.twilio.requests) == sent
+    await break_alert_rule(running.db, False)  # repaired
+    assert await running.sms("Nhanh gọn", sid=sid) == 200  # the redelivery is applied like a first delivery
+    after = await facts(running.db)
+    assert f"twilio:{sid}" in after[0] and after[2] == 1 and after[4:] == ("completed", "completed")
+    assert len(running.twilio.requests) == sent + 1  # the closing message
+    assert await running.sms("Nhanh gọn", sid=sid) == 200  # replayed after success: nothing changes
+    assert await facts(running.db) == after and len(running.twilio.requests) == sent + 1
+
+
+async def test_a_stop_is_recorded_with_its_message_id_and_replays_change_nothing(running: Running) -> None:
+    await running.sms("Chao")
+    sid = "SM" + "8" * 32
+    await running.sms("STOP", sid=sid)
+    after = await facts(running.db)
+    assert f"twilio:{sid}" in after[0] and await opted_out(running.db) and after[-1] == "opted_out"
+    await running.sms("START", sid="SM" + "6" * 32)
+    assert not await opted_out(running.db)
+    await running.sms("STOP", sid=sid)  # an old STOP delivered again must not opt them out again
+    assert not await opted_out(running.db) and running.twilio.bodies()[-1].startswith("Da nhan lai")

@@ -20,6 +20,7 @@ from bot.sms_web import DESK, esms_config
 from channels.contract import ChannelName, Inbound
 from storage import OutboxMessage, update_agency_settings
 from tests.bot.test_bot_sms import PHONE, PUBLIC, T0, seed
+from tests.bot.test_bot_telegram import drained
 from tests.channels.esms_fake import FakeEsms
 
 
@@ -33,6 +34,7 @@ class Running:
     async def sms(self, body: str, sid: str) -> None:
         """eSMS has no inbound webhook here: an Inbound goes to the desk as any provider's would."""
         await self.app[DESK].handle(Inbound(ChannelName.SMS, PHONE, f"test:{sid}", T0, text=body))
+        await drained(self.db)  # the answers go out through the outbox, drained in the background
 
     async def report(self, key: str, **query: str) -> int:
         async with aiohttp.ClientSession() as http:
@@ -104,3 +106,32 @@ async def test_no_phone_number_in_the_logs(running: Running, caplog) -> None:
     await running.sms("Chao", "1")
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("bot", "channels")))
     assert "sms not sent" in logged and "912345678" not in logged
+
+
+async def test_a_failed_turn_leaves_no_message_id_and_is_applied_when_delivered_again(running: Running) -> None:
+    from sqlalchemy import func
+
+    from reports.errors import ReportError
+    from storage import Evaluation, InboundMessage, find_agency
+
+    for sid, body in (("1", "Chao"), ("2", "5"), ("3", "hai long")):
+        await running.sms(body, sid)
+    async with running.db.transaction() as s:  # an alert rule the alert check cannot read
+        agency = await find_agency(s, "000.17.22.H56")
+        await update_agency_settings(s, agency.id, {"alerts": {"rule": "satisfaction.overall=kem"}})
+    with pytest.raises(ReportError):
+        await running.sms("bo qua", "4")
+
+    async def seen_and_evaluated() -> tuple[bool, int]:
+        async with running.db.transaction() as s:
+            seen = await s.scalar(select(func.count()).select_from(InboundMessage)
+                                  .where(InboundMessage.provider_message_id == "test:4"))
+            return bool(seen), await s.scalar(select(func.count()).select_from(Evaluation))
+
+    assert await seen_and_evaluated() == (False, 0) and len(running.esms.requests) == 3
+    async with running.db.transaction() as s:
+        await update_agency_settings(s, agency.id, {"alerts": {}})
+    await running.sms("bo qua", "4")  # delivered again: applied
+    assert await seen_and_evaluated() == (True, 1) and len(running.esms.requests) == 4
+    await running.sms("bo qua", "4")  # and once more: nothing
+    assert await seen_and_evaluated() == (True, 1) and len(running.esms.requests) == 4

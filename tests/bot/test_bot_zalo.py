@@ -17,19 +17,24 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.settings import Settings, load_settings
-from bot.zalo import ZALO_DESK
+from bot.dispatch_app import SENDERS
 from channels.contract import ChannelName, Delivery, Outbound
 from storage import (
     ContactAddress,
     Dossier,
     Evaluation,
+    InboundMessage,
+    OutboxMessage,
     Survey,
     evaluation_answers,
+    find_agency,
+    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
 )
 from storage.provider_tokens import TokenPair, load_tokens, save_tokens
+from storage.tables import SurveySession
 from survey_flows import (
     Env,
     TextReply,
@@ -45,6 +50,7 @@ from tests.channels.test_channels_zalo import (
     follow_event,
     text_event,
 )
+from tests.bot.test_bot_telegram import drained
 from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -70,7 +76,7 @@ class Running:
                 f"{self.url}/webhooks/zalo", data=body if body is not None else signed_body,
                 headers=headers if headers is not None else signed_headers) as r:
             status = r.status
-        await self.app[ZALO_DESK].drain()
+        await drained(self.db)  # the answers go out through the outbox, drained in the background
         return status
 
 
@@ -208,8 +214,7 @@ async def test_follow_welcomes_and_unfollow_marks_the_address_unreachable(runnin
 
 async def test_outside_the_reply_window_the_oa_stays_silent(running: Running, database_url: str) -> None:
     await running.post(text_event("m1", CODE))
-    desk = running.app[ZALO_DESK]
-    desk._oa._window._hours = 0
+    running.app[SENDERS]["zalo"]._window._hours = 0  # the outbox's OA sender
     await running.post(text_event("m2", "c:overall:5"))
     assert len(running.zalo.sent()) == 1
 
@@ -302,7 +307,6 @@ def test_reconcile_without_zalo_keys_says_which_are_missing(sqlite_cli) -> None:
 async def test_the_zns_sender_of_the_outbox_uses_the_agency_template_and_finds_the_survey(
     running: Running,
 ) -> None:
-    from bot.dispatch_app import SENDERS
     from bot.surveys import send_survey
     from storage import find_agency, update_agency_settings
 
@@ -322,3 +326,65 @@ async def test_the_zns_sender_of_the_outbox_uses_the_agency_template_and_finds_t
     # The rating names only the msg_id: the survey is found through the recorded message.
     await running.post(feedback_event("zns-msg-1", 5, None))
     assert (await answers(running.db, CODE))[1]["satisfaction.overall"]["level"] == 2
+
+
+# --- the event id and the turn commit together (issue #7, point 4) -----------------------
+
+
+async def break_alert_rule(db, broken: bool) -> None:
+    """Store an alert rule the alert check cannot read: writing an evaluation then raises, in the
+    event's transaction, after its id was written."""
+    async with db.transaction() as s:
+        agency = await find_agency(s, "000.17.22.H56")
+        await update_agency_settings(s, agency.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})
+
+
+async def facts(db) -> tuple:
+    """What an event can change: ids seen, queued answers, evaluations, sessions, surveys."""
+    async with db.transaction() as s:
+        ids = sorted(await s.scalars(select(InboundMessage.provider_message_id)))
+        outbox = await s.scalar(select(func.count()).select_from(OutboxMessage))
+        evaluations = await s.scalar(select(func.count()).select_from(Evaluation))
+        sessions = (await s.execute(select(SurveySession.survey_id, SurveySession.version, SurveySession.status)
+                                    .order_by(SurveySession.survey_id))).all()
+        surveys = (await s.execute(select(Survey.id, Survey.status).order_by(Survey.id)
+                                   .execution_options(populate_existing=True))).all()
+    return ids, outbox, evaluations, sessions, surveys
+
+
+async def test_a_failed_oa_turn_records_no_event_id_so_its_redelivery_is_applied(running: Running) -> None:
+    for event in [text_event("m1", CODE), text_event("m2", "c:overall:2"), text_event("m3", "c:officer:3")]:
+        assert await running.post(event) == 200
+    sent = len(running.zalo.sent())
+    await break_alert_rule(running.db, True)
+    before = await facts(running.db)
+    status = await running.post(text_event("m4", "bỏ qua"))
+    assert await facts(running.db) == before  # neither the msg_id nor any part of the turn
+    assert status == 500  # not acknowledged: Zalo delivers it again
+    assert "m4" not in before[0] and len(running.zalo.sent()) == sent
+    await break_alert_rule(running.db, False)  # repaired
+    assert await running.post(text_event("m4", "bỏ qua")) == 200  # the redelivery is applied
+    after = await facts(running.db)
+    assert "m4" in after[0] and after[2] == 1 and len(running.zalo.sent()) == sent + 1
+    assert await answers(running.db, CODE) == ("zalo", simulated(["2", "khong hai long", "bỏ qua"]))
+    assert await running.post(text_event("m4", "bỏ qua")) == 200  # replayed after success: nothing changes
+    assert await facts(running.db) == after and len(running.zalo.sent()) == sent + 1
+
+
+async def test_a_failed_zns_rating_records_no_event_id_so_its_redelivery_is_applied(running: Running) -> None:
+    from bot.surveys import send_survey
+
+    invitation = await send_survey(running.db, running.settings, CODE2, now=datetime.now(UTC))
+    rating = feedback_event("zns-msg-7", 5, str(invitation.survey_id))
+    await break_alert_rule(running.db, True)
+    before = await facts(running.db)
+    status = await running.post(rating)
+    assert await facts(running.db) == before and "feedback:zns-msg-7" not in before[0]
+    assert status == 500
+    await break_alert_rule(running.db, False)
+    assert await running.post(rating) == 200
+    after = await facts(running.db)
+    assert "feedback:zns-msg-7" in after[0] and after[2] == 1 and (invitation.survey_id, "completed") in after[4]
+    assert await running.post(rating) == 200
+    assert await facts(running.db) == after
+    assert running.zalo.calls == []  # a rating is answered by nobody

@@ -150,3 +150,34 @@ async def test_send_maps_errors(fake: FakeBotApi) -> None:
         assert await send(bot, call, sleep=sleep) is SendResult.FAILED
     assert waits == [7.0]
     assert [m for m, _ in fake.sent()] == ["sendMessage"] * 3 + ["editMessageReplyMarkup", "sendMessage"]
+
+
+PLAIN_EXTRA = [
+    message(20, "  /start  tok  ", command=True), message(21, "/Stop", command=True),
+    message(22, "x") | {"message": message(22, "x")["message"] | {"entities": [
+        {"offset": 2, "length": 3, "type": "bot_command"}, {"offset": 0, "length": 1, "type": "bold"}]}},
+    {"update_id": 23, "message": {"message_id": 1, "chat": CHAT, "date": 0, "text": "no sender"}},
+    callback(24, "c::3"), callback(25, ""),
+    {"update_id": 26, "callback_query": {"id": "cb", "from": USER, "chat_instance": "1", "data": "c:a:1"}},
+    {"update_id": 27, "callback_query": callback(27, "c:a:1")["callback_query"] | {"message": {
+        "message_id": 9, "chat": CHAT, "date": 0}}},  # inaccessible message
+    {"update_id": 28, "message": {"message_id": "1", "chat": CHAT, "date": 0, "text": "x"}},
+    {"update_id": 29, "message": {"message_id": 1, "chat": {"id": 1}, "date": 0, "text": "x"}},
+    {"update_id": 30, "message": {"message_id": 1, "chat": CHAT, "date": 0, "text": 5}},
+    {"update_id": "31", "message": message(31, "x")["message"]},
+]
+
+
+@pytest.mark.parametrize("update", [c[1] for c in PARSE_CASES] + PLAIN_EXTRA)
+def test_the_plain_json_reading_agrees_with_the_library(update: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot path reads text messages and presses off the JSON: the same items as the library's."""
+    import channels.telegram as telegram
+
+    def outcome() -> object:
+        try:
+            return telegram.parse_update(update, now=NOW)
+        except Exception as exc:  # noqa: BLE001 - the same failure either way (text 5: AttributeError, as before)
+            return type(exc)
+    fast = outcome()
+    monkeypatch.setattr(telegram, "_parse_plain", lambda payload, now: None)
+    assert fast == outcome()
