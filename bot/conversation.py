@@ -155,6 +155,14 @@ class Conversations:
         sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
         return await self._save(s, survey, sprint.session, sprint.events, row.version, address)
 
+    async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str) -> Turn:
+        """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
+        reply to the invitation starts it)."""
+        try:
+            return await self.reply_in(s, survey, reply, address=address)
+        except NotFound:
+            return await self.begin_in(s, survey, channel=channel, address=address)
+
     def _enqueued(self, turn: Turn, address: str | None) -> None:
         if address is not None and turn.messages:
             self.on_enqueue()

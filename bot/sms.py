@@ -22,7 +22,7 @@ from bot.settings import Settings
 from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
 from channels.sms import DeliveryReport, Keyword, keyword_of
 from storage import (
-    Database, NotFound, OutboxMessage, Survey, find_open_survey, get_agency, get_dossier, load_session,
+    Database, OutboxMessage, Survey, find_open_survey, get_agency, get_dossier, load_session,
     record_inbound, set_survey_status, upsert_contact_address,
 )
 from storage.deliveries import advance_delivery, is_opted_out, set_opted_out
@@ -98,10 +98,7 @@ class SmsDesk:
 
     async def _reply(self, s, phone: str, survey: Survey, text: str) -> None:
         """Resume the session (begin it when the invitation was answered by SMS), in this transaction."""
-        try:
-            turn = await self._talk.reply_in(s, survey, TextReply(text), address=phone)
-        except NotFound:  # invited, not begun: the reply to the invitation starts the survey
-            turn = await self._talk.begin_in(s, survey, channel=CHANNEL, address=phone)
+        turn = await self._talk.go_on_in(s, survey, TextReply(text), channel=CHANNEL, address=phone)
         if turn.session.status == "opted_out":
             await set_opted_out(s, channel=CHANNEL, address=phone, now=self._clock())
 

@@ -25,7 +25,7 @@ from channels.telegram import (
     clear_keyboard, parse_update, send,
 )
 from storage import (
-    Database, NotFound, Survey, enqueue, find_open_survey, find_survey,
+    Database, Survey, enqueue, find_open_survey, find_survey,
     mark_unreachable, record_inbound, set_survey_contact, upsert_contact_address,
 )
 from storage.locks import lock_key
@@ -172,10 +172,7 @@ class TelegramDesk:
 
     async def _turn(self, s, chat: str, survey: Survey, reply: Reply) -> None:
         """Resume the session (load, run, save in this transaction: no race to lose)."""
-        try:
-            await self._talk.reply_in(s, survey, reply, address=chat)
-        except NotFound:  # linked but never begun: begin now
-            await self._talk.begin_in(s, survey, channel=CHANNEL, address=chat)
+        await self._talk.go_on_in(s, survey, reply, channel=CHANNEL, address=chat)
 
     async def _staff_survey(self, item: TelegramInbound) -> None:
         """Reception staff trigger a survey for a dossier and get its links back."""

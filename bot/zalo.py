@@ -29,7 +29,6 @@ from channels.zalo import BadSignature, Kind, OaSender, ZaloInbound, parse
 from channels.zalo_zns import ZnsSender
 from storage import (
     Database,
-    NotFound,
     Survey,
     find_open_survey,
     find_survey,
@@ -169,10 +168,7 @@ class ZaloDesk:
 
     async def _turn(self, s, user: str, survey: Survey, reply: Reply) -> None:
         """Resume the session (load, run, save in this transaction, under the survey's lock)."""
-        try:
-            await self._talk.reply_in(s, survey, reply, address=user)
-        except NotFound:  # linked but never begun: begin now
-            await self._talk.begin_in(s, survey, channel=CHANNEL, address=user)
+        await self._talk.go_on_in(s, survey, reply, channel=CHANNEL, address=user)
 
     async def _current_step(self, s, survey: Survey) -> str | None:
         row = await load_session(s, survey.id)

@@ -22,7 +22,7 @@ from bot.schedule import schedule_survey
 from bot.settings import load_settings
 from bot.surveys import send_survey
 from storage import ContactAddress, Evaluation, InboundMessage, OutboxMessage, open_database, upsert_agency
-from storage import upsert_contact_address, upsert_dossier
+from storage import find_agency, update_agency_settings, upsert_contact_address, upsert_dossier
 from tests.channels.test_channels_telegram import SECRET, message
 
 ALWAYS = {"channel_plan": ["telegram"], "contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7]}
@@ -156,3 +156,11 @@ async def facts(url: str) -> tuple[int, set[str], dict[str, int]]:
                 OutboxMessage.status == "sent").group_by(OutboxMessage.address))).all())
             assert await s.scalar(select(func.count()).select_from(ContactAddress)) >= 0
     return evaluations, inbound, sent
+
+
+async def break_alert_rule(db, broken: bool, agency: str = "000.17.22.H56") -> None:
+    """Store an alert rule the alert check cannot read (as a bad import or edit would): the turn
+    that completes a survey then raises inside its transaction, after the message id was written."""
+    async with db.transaction() as s:
+        found = await find_agency(s, agency)
+        await update_agency_settings(s, found.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})

@@ -25,13 +25,12 @@ from storage import (
     InboundMessage,
     OutboxMessage,
     Survey,
-    find_agency,
-    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
 )
 from storage.tables import SurveySession
+from tests.bot.dispatchkit import break_alert_rule
 from tests.bot.test_bot_telegram import drained
 from tests.channels.twilio_fake import FakeTwilio
 
@@ -206,13 +205,6 @@ async def test_numbers_are_one_contact_whichever_way_written(running: Running) -
 
 # --- the message id and the turn commit together (issue #7, point 4) -----------------------
 
-
-async def break_alert_rule(db, broken: bool) -> None:
-    """Store an alert rule the alert check cannot read (as a bad import or edit would): the turn
-    that completes a survey then raises in the database transaction, after the message id was written."""
-    async with db.transaction() as s:
-        agency = await find_agency(s, "000.17.22.H56")
-        await update_agency_settings(s, agency.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})
 
 
 async def facts(db) -> tuple:

@@ -27,8 +27,6 @@ from storage import (
     OutboxMessage,
     Survey,
     evaluation_answers,
-    find_agency,
-    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
@@ -50,6 +48,7 @@ from tests.channels.test_channels_zalo import (
     follow_event,
     text_event,
 )
+from tests.bot.dispatchkit import break_alert_rule
 from tests.bot.test_bot_telegram import drained
 from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
 
@@ -330,13 +329,6 @@ async def test_the_zns_sender_of_the_outbox_uses_the_agency_template_and_finds_t
 
 # --- the event id and the turn commit together (issue #7, point 4) -----------------------
 
-
-async def break_alert_rule(db, broken: bool) -> None:
-    """Store an alert rule the alert check cannot read: writing an evaluation then raises, in the
-    event's transaction, after its id was written."""
-    async with db.transaction() as s:
-        agency = await find_agency(s, "000.17.22.H56")
-        await update_agency_settings(s, agency.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})
 
 
 async def facts(db) -> tuple:
