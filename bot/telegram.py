@@ -18,14 +18,14 @@ from telegram import Bot
 from bot.conversation import Conversations, utc_now
 from bot.errors import HailongError
 from bot.settings import Settings
-from bot.surveys import send_survey, start_problem
+from bot.surveys import send_survey_in, start_problem
 from channels.contract import ChannelName
 from channels.telegram import (
     ALLOWED_UPDATES, BadPayload, BadSecret, Kind, TelegramInbound, answer_callback, check_secret,
     clear_keyboard, parse_update, send,
 )
 from storage import (
-    Database, Survey, enqueue, find_open_survey, find_survey,
+    Database, Survey, find_open_survey, find_survey,
     mark_unreachable, record_inbound, set_survey_contact, upsert_contact_address,
 )
 from storage.locks import lock_key
@@ -92,25 +92,22 @@ class TelegramDesk:
             if not await record_inbound(s, channel=CHANNEL, now=self._clock(),
                                         provider_message_id=item.inbound.provider_message_id):
                 return
-            staff = await self._act(s, item, valid)
-        if staff:
-            await self._staff_survey(item)
+            await self._act(s, item, valid)
         self._talk.on_enqueue()
 
-    async def _act(self, s, item: TelegramInbound, valid: bool) -> bool:
-        """Everything the update changes, in the caller's transaction; True for a staff command."""
+    async def _act(self, s, item: TelegramInbound, valid: bool) -> None:
+        """Everything the update changes, in the caller's transaction."""
         chat = item.inbound.address
         if item.kind is Kind.BLOCKED:
             await mark_unreachable(s, channel=CHANNEL, address=chat, now=self._clock())
         elif item.kind is Kind.CHOICE:
             await self._choice(s, item, valid)
         elif item.kind is Kind.COMMAND:
-            return await self._command(s, item)
+            await self._command(s, item)
         else:
             await self._text(s, chat, item.inbound.text or "")
-        return False
 
-    async def _command(self, s, item: TelegramInbound) -> bool:
+    async def _command(self, s, item: TelegramInbound) -> None:
         chat = item.inbound.address
         if item.command == "start":
             await (self._start(s, chat, item.argument) if item.argument else self._say(s, chat, "welcome"))
@@ -119,10 +116,9 @@ class TelegramDesk:
         elif item.command == "stop":
             await self._text(s, chat, "stop")
         elif item.command == "survey":
-            return True
+            await self._staff_survey(s, item)
         else:
             await self._text(s, chat, item.inbound.text or "")
-        return False
 
     async def _start(self, s, chat: str, token: str) -> None:
         """Link the chat to the token's survey and ask the first question."""
@@ -174,24 +170,25 @@ class TelegramDesk:
         """Resume the session (load, run, save in this transaction: no race to lose)."""
         await self._talk.go_on_in(s, survey, reply, channel=CHANNEL, address=chat)
 
-    async def _staff_survey(self, item: TelegramInbound) -> None:
-        """Reception staff trigger a survey for a dossier and get its links back."""
+    async def _staff_survey(self, s, item: TelegramInbound) -> None:
+        """Reception staff trigger a survey for a dossier and get its links back, in the update's
+        transaction (a refusal is raised before anything is written, and answered)."""
         chat = item.inbound.address
         if item.sender not in self._settings.staff_ids:
-            await self._tell(chat, TEXTS["staff_only"])
+            await self._tell(s, chat, TEXTS["staff_only"])
             return
         if not item.argument:
-            await self._tell(chat, TEXTS["survey_usage"])
+            await self._tell(s, chat, TEXTS["survey_usage"])
             return
         try:
-            invitation = await send_survey(self._db, self._settings, item.argument,
-                                           now=self._clock(), actor="telegram-staff")
+            invitation = await send_survey_in(s, self._settings, item.argument, now=self._clock(),
+                                              actor="telegram-staff")
         except HailongError as exc:
-            await self._tell(chat, f"{exc.vi}\n{exc.en}")
+            await self._tell(s, chat, f"{exc.vi}\n{exc.en}")
             return
         deep = f"https://t.me/{self._settings.telegram_bot_username}?start={invitation.token}"
-        await self._tell(chat, f"Hồ sơ / dossier {invitation.dossier_code}\n"
-                               f"Đường dẫn / link: {invitation.link}\nTelegram: {deep}")
+        await self._tell(s, chat, f"Hồ sơ / dossier {invitation.dossier_code}\n"
+                                  f"Đường dẫn / link: {invitation.link}\nTelegram: {deep}")
 
     async def _current_step(self, s, chat: str) -> str | None:
         survey = await find_open_survey(s, channel=CHANNEL, address=chat)
@@ -199,13 +196,10 @@ class TelegramDesk:
         return None if row is None or row.status != "active" else row.state.get("step_id")
 
     async def _say(self, s, chat: str, key: str) -> None:
-        await queue(s, channel=CHANNEL, address=chat, now=self._clock(),
-                    payload={"text": TEXTS[key], "choices": []})
+        await self._tell(s, chat, TEXTS[key])
 
-    async def _tell(self, chat: str, text: str) -> None:
-        async with self._db.grouped() as s:
-            await enqueue(s, channel=CHANNEL, address=chat, now=self._clock(),
-                          payload={"text": text, "choices": []})
+    async def _tell(self, s, chat: str, text: str) -> None:
+        await queue(s, channel=CHANNEL, address=chat, now=self._clock(), payload={"text": text, "choices": []})
 
 
 async def open_desk(

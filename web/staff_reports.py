@@ -97,7 +97,7 @@ async def reports_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/staff/reports/export", name="staff_reports_export")
+@routes.get("/staff/reports/export", name="staff_reports_export", allow_head=False)  # a HEAD would be audited as an export
 @require(*READERS)
 async def export(request: web.Request) -> web.Response:
     """An XLSX, CSV or anonymous-answers download of the chosen period and agency (audited)."""

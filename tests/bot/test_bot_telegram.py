@@ -20,6 +20,7 @@ from bot.surveys import send_survey
 from storage import (
     ContactAddress,
     Evaluation,
+    InboundMessage,
     OutboxMessage,
     Survey,
     evaluation_answers,
@@ -256,3 +257,19 @@ async def test_staff_trigger_a_survey_and_get_the_links(running: Running, db) ->
     await running.post(update)
     [text] = texts(running.api)
     assert f"https://t.me/hailong_bot?start={running.token}" in text and f"/s/{running.token}" in text
+
+
+async def test_staff_command_commits_with_its_update_and_a_redelivery_changes_nothing(running: Running, db) -> None:
+    staff = {"id": 777, "is_bot": False, "first_name": "Cán bộ"}
+    unknown = message(7, "/survey 000.17.22.H56-261118-0999", command=True)
+    unknown["message"]["from"] = staff
+    known = message(8, f"/survey {CODE}", command=True)
+    known["message"]["from"] = staff
+    for update in (unknown, known, unknown, known):  # Telegram delivers each twice
+        await running.post(update)
+    sent = texts(running.api)
+    assert len(sent) == 2 and "Không tìm thấy hồ sơ" in sent[0] and f"/s/{running.token}" in sent[1]
+    async with running.db.transaction() as s:
+        ids = set(await s.scalars(select(InboundMessage.provider_message_id)))
+        replies = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.address == "4242"))
+    assert {"update:7", "update:8"} <= ids and replies == 2
