@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.agency_config import report_rules_of
 from bot.keys import DATABASE, SETTINGS, TEMPLATES
 from reports import formats
 from reports.errors import ReportError
-from reports.periods import DEFAULT_TZ, Window, current_quarter, recent_periods
+from reports.periods import DEFAULT_TZ, current_quarter, recent_periods
 from reports.public import public_page
 from reports.tables import DIMENSION_NAMES
 from storage import find_agency, list_agencies
-from survey_flows import load_schema
 from web.home import page_language
 
 routes = web.RouteTableDef()
@@ -25,15 +25,16 @@ routes = web.RouteTableDef()
 async def public_results(request: web.Request) -> web.Response:
     """Results of a period per agency (or one agency with its drill-downs), printable."""
     settings, lang = request.app[SETTINGS], page_language(request)
-    window, cutoff = Window(settings.report_window), settings.report_cutoff_day
     now = datetime.now(timezone.utc)
     today = now.astimezone(ZoneInfo(DEFAULT_TZ)).date()
-    period = request.query.get("period") or current_quarter(today, window, cutoff)
     async with request.app[DATABASE].transaction() as s:
         agencies = await list_agencies(s)
-        chosen = await find_agency(s, request.query["agency"]) if request.query.get("agency") else None
+        chosen = await find_agency(s, request.query["agency"][:64]) if request.query.get("agency") else None
+        # One agency is published with its own report window and bands (its settings page).
+        window, cutoff, bands = report_rules_of(chosen.settings if chosen else None, settings)
+        period = request.query.get("period") or current_quarter(today, window, cutoff)
         try:
-            page = await public_page(s, period, bands=load_schema().bands, now=now, lang=lang,
+            page = await public_page(s, period, bands=bands, now=now, lang=lang,
                                      agency_id=chosen.id if chosen else None, window=window, cutoff_day=cutoff)
         except ReportError as exc:
             raise web.HTTPBadRequest(text=f"{exc.vi}\n{exc.en}") from None

@@ -344,3 +344,23 @@ def test_an_agency_report_uses_its_own_window_and_bands(live_db_url) -> None:
         status, page = client.get(f"/staff/reports?period={REPORT_PERIOD}&agency={UNIT_A}")  # the unit: defaults
         cutoff = parse_period(REPORT_PERIOD)
         assert status == 200 and formats.day(cutoff.first, "vi") in page
+
+
+def test_the_public_page_of_an_agency_uses_its_own_window(live_db_url) -> None:
+    """The public disclosure of one agency follows the report window set on its settings page."""
+    from storage import update_agency_settings
+    from surveykit import Client
+
+    seeded = _seeded(live_db_url)
+
+    async def configure() -> None:
+        async with open_database(live_db_url) as db, db.transaction() as s:
+            agency = await find_agency(s, AGENCY_A)
+            await update_agency_settings(s, agency.id, {"report_window": "calendar"})
+    run_async(configure())
+    calendar, cutoff = parse_period(REPORT_PERIOD, Window.CALENDAR), parse_period(REPORT_PERIOD)
+    with serve_app(seeded.settings) as base:
+        status, page = Client(base).get(f"/public/results?period={REPORT_PERIOD}&agency={AGENCY_A}")
+        assert status == 200 and f"{formats.day(calendar.first, 'vi')} – {formats.day(calendar.last, 'vi')}" in page
+        status, page = Client(base).get(f"/public/results?period={REPORT_PERIOD}&agency={AGENCY_B}")
+        assert status == 200 and f"{formats.day(cutoff.first, 'vi')} – {formats.day(cutoff.last, 'vi')}" in page
