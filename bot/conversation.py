@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.flow_revisions import load_revision
+from bot.surveys import start_problem
 from reports.alerts import follow_up_dissatisfied
 from storage.locks import lock_key
 from storage.messages import queue
@@ -25,6 +26,8 @@ from storage import (
     pin_flow_revision,
     published_revision,
     record_evaluation,
+    set_survey_contact,
+    upsert_contact_address,
 )
 from survey_flows import (
     Env,
@@ -154,6 +157,20 @@ class Conversations:
         flow = await self._flow_in(s, survey, starting=False)
         sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
         return await self._save(s, survey, sprint.session, sprint.events, row.version, address)
+
+    async def start_in(self, s, survey: Survey | None, *, channel: str, address: str) -> str | None:
+        """Link a chat (channel, address) to a survey and ask its first question, in the caller's
+        transaction; or why not ("unknown", "used", "expired", "ongoing", "elsewhere")."""
+        now = self._clock()
+        problem = start_problem(survey, now)
+        if problem is not None or survey is None:
+            return problem
+        contact = await upsert_contact_address(s, channel=channel, address=address, now=now)
+        if survey.status == "active":
+            return "ongoing" if survey.contact_id == contact.contact_id else "elsewhere"
+        survey = await set_survey_contact(s, survey.id, contact.contact_id)
+        await self.begin_in(s, survey, channel=channel, address=address)
+        return None
 
     async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat

@@ -176,13 +176,18 @@ async def trigger(db: Database, settings: Settings, scheduler: Scheduler | None,
     return Triggered(card.code, channel, option.via or "", invitation.link, deep, option.masked, invitation.created)
 
 
+def _ensure_evaluable(card: DossierCard, now: datetime) -> None:
+    """DeskRefused when the dossier cannot be surveyed now (not returned, evaluated, ...)."""
+    problem = dossier_problem(card, now)
+    if problem is not None:
+        raise DeskRefused(problem, channel=card.evaluated_on or "")
+
+
 def _option(card: DossierCard, channel: str, settings: Settings, senders: Collection[str],
             now: datetime) -> ChannelOption:
     if channel not in CHANNELS:
         raise DeskRefused("bad_channel")
-    problem = dossier_problem(card, now)
-    if problem is not None:
-        raise DeskRefused(problem, channel=card.evaluated_on or "")
+    _ensure_evaluable(card, now)
     option = next(o for o in channel_options(card, settings, senders) if o.channel == channel)
     if option.problem is not None:
         raise DeskRefused(option.problem)
@@ -221,9 +226,7 @@ async def slip(db: Database, settings: Settings, card: DossierCard, fmt: str, *,
     """The printable return slip (PDF or PNG) of the dossier's survey, opened when needed."""
     if fmt not in SLIP_FORMATS:
         raise DeskRefused("bad_channel")
-    problem = dossier_problem(card, now)
-    if problem is not None:
-        raise DeskRefused(problem, channel=card.evaluated_on or "")
+    _ensure_evaluable(card, now)
     invitation = await _survey(db, settings, card, actor=actor, now=now)
     async with db.transaction() as s:
         names = await dossier_names(s, card.id)

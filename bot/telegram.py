@@ -18,7 +18,7 @@ from telegram import Bot
 from bot.conversation import Conversations, utc_now
 from bot.errors import HailongError
 from bot.settings import Settings
-from bot.surveys import send_survey_in, start_problem
+from bot.surveys import send_survey_in
 from channels.contract import ChannelName
 from channels.telegram import (
     ALLOWED_UPDATES, BadPayload, BadSecret, Kind, TelegramInbound, answer_callback, check_secret,
@@ -26,7 +26,7 @@ from channels.telegram import (
 )
 from storage import (
     Database, Survey, find_open_survey, find_survey,
-    mark_unreachable, record_inbound, set_survey_contact, upsert_contact_address,
+    mark_unreachable, record_inbound,
 )
 from storage.locks import lock_key
 from storage.messages import queue
@@ -122,19 +122,10 @@ class TelegramDesk:
 
     async def _start(self, s, chat: str, token: str) -> None:
         """Link the chat to the token's survey and ask the first question."""
-        now = self._clock()
         survey = await find_survey(s, token=token)
-        problem = start_problem(survey, now)
-        if problem is None:
-            contact = await upsert_contact_address(s, channel=CHANNEL, address=chat, now=now)
-            if survey.status == "active":
-                problem = "ongoing" if survey.contact_id == contact.contact_id else "elsewhere"
-            else:
-                survey = await set_survey_contact(s, survey.id, contact.contact_id)
+        problem = await self._talk.start_in(s, survey, channel=CHANNEL, address=chat)
         if problem is not None:
             await self._say(s, chat, problem)
-            return
-        await self._talk.begin_in(s, survey, channel=CHANNEL, address=chat)
 
     async def _seen(self, item: TelegramInbound) -> bool:
         async with self._db.grouped() as s:

@@ -21,7 +21,7 @@ from bot.dispatch_app import SENDERS
 from bot.errors import HailongError
 from bot.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.settings import Settings
-from bot.surveys import send_survey_in, start_problem
+from bot.surveys import send_survey_in
 from bot.zalo_rating import ZnsInvitations, apply_rating_in
 from bot.zalo_tokens import DbTokens, DbWindow
 from channels.contract import ChannelName
@@ -35,8 +35,6 @@ from storage import (
     load_session,
     mark_unreachable,
     record_inbound,
-    set_survey_contact,
-    upsert_contact_address,
 )
 from storage.locks import lock_key
 from storage.messages import queue
@@ -144,18 +142,9 @@ class ZaloDesk:
 
     async def _start(self, s, user: str, survey: Survey | None) -> None:
         """Link the chat to the survey and ask the first question."""
-        now = self._clock()
-        problem = start_problem(survey, now)
-        if problem is None:
-            contact = await upsert_contact_address(s, channel=CHANNEL, address=user, now=now)
-            if survey.status == "active":
-                problem = "ongoing" if survey.contact_id == contact.contact_id else "elsewhere"
-            else:
-                survey = await set_survey_contact(s, survey.id, contact.contact_id)
+        problem = await self._talk.start_in(s, survey, channel=CHANNEL, address=user)
         if problem is not None:
             await self._say(s, user, problem)
-            return
-        await self._talk.begin_in(s, survey, channel=CHANNEL, address=user)
 
     async def _choice(self, s, user: str, step: str | None, code: str | None) -> None:
         """A button: applied only when it belongs to the question being asked."""
