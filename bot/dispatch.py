@@ -2,7 +2,9 @@
 
 Any number of processes run it at once: rows are claimed in one statement (SKIP LOCKED on
 PostgreSQL), one person's messages go out in order, limits live in the database. A row whose
-sender died mid-send is claimed again when its lease ends (at least once, never silently lost).
+sender died mid-send is claimed again when its lease ends (at least once, never silently lost);
+each send carries the row's id as its idempotency key, so a provider that honours one (eSMS's
+RequestId) delivers such a repeat once.
 """
 
 from __future__ import annotations
@@ -110,9 +112,13 @@ class Dispatcher:
         if not rows:
             return 0
         ready = await self._admit(rows)
-        results = await asyncio.gather(*(self._send(row) for row in ready))
-        await self._record(results)
+        # Each outcome is recorded as soon as its send returns, not after the whole batch: a crash
+        # then repeats only the sends it cut, never the finished ones of a slow batch.
+        await asyncio.gather(*(self._send_and_record(row) for row in ready))
         return len(rows)
+
+    async def _send_and_record(self, row: Claimed) -> None:
+        await self._record([await self._send(row)])
 
     async def _admit(self, rows: list[Claimed]) -> list[Claimed]:
         """Rows the guard lets through and the shared limits allow now; the others wait or end."""
@@ -211,4 +217,5 @@ def outbound_of(row: Claimed) -> Outbound:
     choices = tuple(Choice(str(c["code"]), str(c["label"])) for c in payload.get("choices") or ())
     return Outbound(row.channel, row.address, payload["text"], choices,  # type: ignore[arg-type]
                     step=payload.get("step"), multi=bool(payload.get("multi")),
-                    reference=str(row.survey_id) if row.survey_id is not None else None)
+                    reference=str(row.survey_id) if row.survey_id is not None else None,
+                    key=f"outbox-{row.id}")

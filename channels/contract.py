@@ -65,6 +65,9 @@ class Outbound:
     multi: bool = False  # several choices may be picked (typed, no buttons)
     # Our id for a provider to echo back (Zalo ZNS tracking_id = the survey id); most ignore it.
     reference: str | None = None
+    # Our id for this one message (the outbox row): providers that deduplicate on an id of ours
+    # take it (eSMS RequestId), so a send repeated after a crash is delivered once.
+    key: str | None = None
 
 
 class Delivery(StrEnum):

@@ -59,20 +59,18 @@ def local_phone(address: str) -> str:
 
 
 def request_id(outbound: Outbound) -> str:
-    """A stable id for one message (same address and text → same id): a retry is not resent."""
+    """An id for a message sent outside the outbox (no `key`): same address and text, same id."""
     return hashlib.sha256(f"{outbound.address}\n{render_text(outbound)}".encode()).hexdigest()[:32]
 
 
-def render(
-    outbound: Outbound, config: EsmsConfig, *, key: str | None = None, unicode: bool | None = None
-) -> dict[str, str]:
-    """The JSON body of one send; `key` (e.g. the outbox row's id) becomes the RequestId."""
+def render(outbound: Outbound, config: EsmsConfig, *, unicode: bool | None = None) -> dict[str, str]:
+    """The JSON body of one send; the message's `key` (the outbox row's id) becomes the RequestId."""
     content = render_text(outbound, unicode=config.unicode if unicode is None else unicode)
     body = {
         "ApiKey": config.api_key, "SecretKey": config.secret_key, "Phone": local_phone(outbound.address),
         "Content": content, "Brandname": config.brandname, "SmsType": SMS_TYPE_CARE,
         "IsUnicode": "1" if encoding_of(content) is Encoding.UCS2 else "0",
-        "RequestId": key or request_id(outbound),
+        "RequestId": outbound.key or request_id(outbound),
     }
     if config.public_url:
         body["CallbackUrl"] = f"{config.public_url}{CALLBACK_PATH}/{config.callback_key}"
@@ -123,13 +121,11 @@ class EsmsSender:
     def __init__(self, config: EsmsConfig, http: aiohttp.ClientSession) -> None:
         self.config, self._http = config, http
 
-    async def send(
-        self, outbound: Outbound, *, key: str | None = None, unicode: bool | None = None
-    ) -> SendOutcome:
+    async def send(self, outbound: Outbound, *, unicode: bool | None = None) -> SendOutcome:
         """One message out; network trouble and 5xx are worth a retry (the RequestId keeps it once)."""
         url = self.config.api_base_url.rstrip("/") + SEND_PATH
         try:
-            async with self._http.post(url, json=render(outbound, self.config, key=key, unicode=unicode)) as response:
+            async with self._http.post(url, json=render(outbound, self.config, unicode=unicode)) as response:
                 answer = await response.json(content_type=None) if response.status < 500 else {}
                 return outcome(response.status, answer if isinstance(answer, dict) else {})
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
@@ -33,8 +33,8 @@ def code(i: int) -> str:
     return f"000.17.22.H56-261118-{i:04d}"
 
 
-async def seed(url: str, *, citizens: int, invitations: int) -> list[str]:
-    """Surveys for `citizens` chats (tokens returned) and `invitations` due at once over Telegram."""
+async def seed(url: str, *, citizens: int, invitations: int, invite_in: timedelta = timedelta(0)) -> list[str]:
+    """Surveys for `citizens` chats (tokens returned) and `invitations` over Telegram, due `invite_in` from now."""
     now = datetime.now(timezone.utc)
     settings = load_settings(env_file=None, default_flow="quick", database_url=url)
     async with open_database(url) as db:
@@ -55,7 +55,7 @@ async def seed(url: str, *, citizens: int, invitations: int) -> list[str]:
             if i >= citizens:
                 async with db.transaction() as s:
                     await schedule_survey(s, survey_id=invitation.survey_id, agency_settings=ALWAYS,
-                                          returned_at=now, expires_at=invitation.expires_at, now=now)
+                                          returned_at=now + invite_in, expires_at=invitation.expires_at, now=now)
     return tokens[:citizens]
 
 

@@ -203,3 +203,46 @@ async def test_no_second_ever_sees_more_than_the_configured_limit(db) -> None:
         clock.advance(0.05)
     busiest = max(sum(1 for t in stamps if start <= t < start + 1) for start in stamps)
     assert busiest <= 20 and len(stamps) >= 90  # and it still sends at close to the limit
+
+
+async def test_each_row_is_its_own_esms_request_and_a_repeat_after_a_cut_send_is_delivered_once(db) -> None:
+    """The outbox id is the eSMS RequestId: equal texts to one number stay two messages, and a
+    send repeated after one that reached eSMS but was never recorded (the process died) is one."""
+    from channels.esms import EsmsConfig, open_esms
+    from tests.channels.esms_fake import FakeEsms
+
+    await _queue(db, 2)
+    async with db.transaction() as s:  # the same text twice to one number: two questions, two SMS
+        for row in await s.scalars(select(OutboxMessage)):
+            row.payload = {"text": "Ong/Ba hai long khong?", "choices": []}
+    fake = FakeEsms()
+    await fake.start()
+    try:
+        config = EsmsConfig(api_key="KEY", secret_key="SECRET", brandname="UBND-P1", api_base_url=fake.base_url)
+        async with open_esms(config) as esms:
+
+            class DiesAfterSending:
+                """eSMS took the first message, then its sender died before the outcome was recorded."""
+
+                channel = "sms"
+                died = False
+
+                async def send(self, outbound: Outbound) -> SendOutcome:
+                    outcome = await esms.send(outbound)
+                    if not self.died:
+                        self.died = True
+                        raise ConnectionResetError("killed after the provider answered")
+                    return outcome
+
+            clock = Clock()
+            dispatcher = Dispatcher(db, {"sms": DiesAfterSending()}, policy=FAST, clock=clock)
+            await dispatcher.drain()
+            clock.advance(60)
+            await dispatcher.drain()
+    finally:
+        await fake.stop()
+    rows = await _rows(db)
+    keys = [body["RequestId"] for body in fake.requests]
+    assert keys == [f"outbox-{rows[0].id}", f"outbox-{rows[0].id}", f"outbox-{rows[1].id}"]
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 2), ("sent", 1)]
+    assert len(fake.seen) == 2 and rows[0].provider_message_id != rows[1].provider_message_id

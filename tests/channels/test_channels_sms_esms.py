@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -48,7 +49,7 @@ async def test_a_retry_reuses_the_request_id_unicode_and_sandbox(fake: FakeEsms)
     async with open_esms(config(fake, sandbox=True)) as sender:
         first = await sender.send(QUESTION, unicode=True)
         again = await sender.send(QUESTION, unicode=True)
-        keyed = await sender.send(QUESTION, key="outbox-42")
+        keyed = await sender.send(replace(QUESTION, key="outbox-42"))
     assert first.provider_message_id == again.provider_message_id != keyed.provider_message_id
     body = fake.requests[0]
     assert body["IsUnicode"] == "1" and body["Content"].startswith("Ông/Bà") and body["Sandbox"] == "1"
