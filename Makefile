@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := var/demo
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,16 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
-test: $(VENV)/.installed-dev lint
+# Page tests drive Debian's Chromium through Playwright (never a downloaded browser); the printable
+# slip needs a font with Vietnamese letters (DejaVu). Installed from Debian when missing.
+system-packages:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing chromium and fonts-dejavu-core from Debian"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+test: $(VENV)/.installed-dev system-packages lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -87,7 +87,7 @@ def chromium():
     from live import CHROMIUM, launch_chromium
 
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/run or `apt-get install -y chromium`")
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs chromium) or `apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
