@@ -43,3 +43,27 @@ async def test_errors_map_to_what_the_dispatcher_does(api, status, description, 
     outcome = await _send(api)
     assert outcome.delivery is delivery and (outcome.retry_after == retry_after if retry_after else True)
     assert api.token not in (outcome.error or "")
+
+
+async def test_a_refused_connection_is_retried_and_names_no_token() -> None:
+    from tests.live import free_port
+
+    async with open_bot("123:SECRET-TOKEN", f"http://127.0.0.1:{free_port()}") as bot:
+        outcome = await TelegramSender(bot).send(QUESTION)
+    assert outcome.delivery is Delivery.RETRY and "SECRET-TOKEN" not in (outcome.error or "")
+
+
+async def test_a_bot_api_that_does_not_answer_in_time_is_retried(api: FakeBotApi) -> None:
+    """The Bot API takes longer than the read timeout: a retry, not a hang and not a loss."""
+    from telegram import Bot
+
+    from channels.telegram_http import AiohttpRequest
+
+    api.stall("sendMessage", seconds=2.0)
+    request = AiohttpRequest(read_timeout=0.3, connect_timeout=0.3, write_timeout=0.3)
+    bot = Bot(api.token, base_url=f"{api.base_url}/bot", request=request)
+    try:
+        outcome = await TelegramSender(bot).send(QUESTION)
+    finally:
+        await request.shutdown()
+    assert outcome.delivery is Delivery.RETRY and api.token not in (outcome.error or "")

@@ -159,3 +159,33 @@ async def test_an_sms_invitation_fits_one_gsm7_segment_and_chat_ones_stay_biling
     assert CODE in text and "/s/" in text and text.isascii()
     assert size_of(text).segments == 1
     assert "Mời Ông/Bà" in telegram.seen[0].text and "Please rate" in telegram.seen[0].text
+
+
+async def test_a_blocked_telegram_invitation_goes_to_sms_through_the_bot_api(db, setup) -> None:
+    """Telegram answers 403 (the citizen blocked the bot): the chat is marked unreachable and the
+    plan's next channel, SMS, takes the invitation; the real sender talks to a local Bot API."""
+    from channels.telegram import TelegramSender, open_bot
+    from storage import ContactAddress, update_agency_settings
+    from tests.channels.telegram_fake import FakeBotApi
+
+    scheduler, clock, survey_id, agency_id, _ = setup
+    async with db.transaction() as s:
+        await update_agency_settings(s, agency_id, {"channel_plan": ["telegram", "sms"]})
+    clock.advance(3600)
+    await scheduler.run_due()
+    api = FakeBotApi()
+    await api.start()
+    api.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    sms = FakeSender()
+    try:
+        async with open_bot(api.token, api.base_url) as bot:
+            await Dispatcher(db, {"telegram": TelegramSender(bot), "sms": sms}, policy=FAST, clock=clock,
+                             on_final=scheduler.fall_back, guard=scheduler.still_wanted).drain()
+    finally:
+        await api.stop()
+    assert [p["chat_id"] for _, p in api.sent("sendMessage")] == ["4242"]
+    assert await _outbox(db) == [("telegram", "unreachable", "invite"), ("sms", "sent", "invite")]
+    assert sms.seen[0].address == "+84912345678" and "/s/" in sms.seen[0].text
+    async with db.transaction() as s:
+        chat = await s.scalar(select(ContactAddress).where(ContactAddress.channel == "telegram"))
+    assert chat.unreachable_at == clock.now

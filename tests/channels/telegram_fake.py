@@ -6,6 +6,7 @@ method (403 Forbidden, 429 with `parameters.retry_after`, 400 …); `updates` fe
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ class FakeBotApi(FakeServer):
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, str, int | None]]] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    stalls: dict[str, float] = field(default_factory=dict)
     base_url: str = ""
     _runner: web.AppRunner | None = None
     _message_id: int = 100
@@ -31,6 +33,10 @@ class FakeBotApi(FakeServer):
 
     def fail(self, method: str, status: int, description: str, retry_after: int | None = None) -> None:
         self.failures.setdefault(method, []).append((status, description, retry_after))
+
+    def stall(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` only after `seconds` (a slow or hung Bot API)."""
+        self.stalls[method] = seconds
 
     def sent(self, method: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """Calls made, getMe and getUpdates left out; only `method` when given."""
@@ -44,6 +50,8 @@ class FakeBotApi(FakeServer):
         params = await _params(request)
         if method != "getUpdates":
             self.calls.append((method, params))
+        if method in self.stalls:
+            await asyncio.sleep(self.stalls[method])
         if self.failures.get(method):
             status, description, retry_after = self.failures[method].pop(0)
             return _error(status, description, retry_after)
