@@ -4,6 +4,7 @@ asserted on a local server that speaks the Bot API (nothing of ours is patched).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,10 +16,13 @@ from live import serve_app_here
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.commands import SAMPLE_DOSSIER, simulate_json
+from bot.flow_revisions import load_revision
 from bot.settings import Settings, load_settings
 from bot.surveys import send_survey
 from storage import (
     ContactAddress,
+    Dossier,
     Evaluation,
     InboundMessage,
     OutboxMessage,
@@ -27,21 +31,46 @@ from storage import (
     upsert_agency,
     upsert_dossier,
 )
-from survey_flows import (
-    Env,
-    TextReply,
-    evaluation_record,
-    load_flow,
-    load_schema,
-    resume,
-    start,
-)
+from storage.surveys import read_session
+from survey_flows import dossier_points, load_flow, load_schema
 from tests.channels.telegram_fake import FakeBotApi
 from tests.channels.test_channels_telegram import SECRET, callback, member, message
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 CODE = "000.17.22.H56-261118-0001"
 CHAT = "4242"
+
+# What the citizen reads, written out (the flow `quick` for dossier CODE, and the bot's own answers).
+ASK_OVERALL = ("sendMessage", {
+    "chat_id": CHAT,
+    "text": "Ông/Bà chấm mấy sao cho việc giải quyết hồ sơ 000.17.22.H56-261118-0001? (1 = Kém, 5 = Rất tốt)",
+    "reply_markup": {"inline_keyboard": [
+        [{"text": "Kém", "callback_data": "c:overall:1"}], [{"text": "Chưa tốt", "callback_data": "c:overall:2"}],
+        [{"text": "Bình thường", "callback_data": "c:overall:3"}], [{"text": "Tốt", "callback_data": "c:overall:4"}],
+        [{"text": "Rất tốt", "callback_data": "c:overall:5"}]]}})
+ASK_OFFICER = ("sendMessage", {
+    "chat_id": CHAT,
+    "text": "Ông/Bà đánh giá thế nào về thái độ phục vụ của cán bộ?",  # the dossier names no officer
+    "reply_markup": {"inline_keyboard": [
+        [{"text": "Rất hài lòng", "callback_data": "c:officer:1"}], [{"text": "Hài lòng", "callback_data": "c:officer:2"}],
+        [{"text": "Không hài lòng", "callback_data": "c:officer:3"}]]}})
+ASK_COMMENT = ("sendMessage", {"chat_id": CHAT, "text": "Ông/Bà có góp ý gì thêm không? (gửi BỎ QUA nếu không có)"})
+THANKS = "Cảm ơn Ông/Bà đã tham gia đánh giá!"
+STOPPED = "Ông/Bà đã dừng khảo sát. Chúng tôi sẽ không hỏi thêm về hồ sơ này. Xin cảm ơn."
+WELCOME = ("Xin chào! Hãy mở đường dẫn khảo sát trên phiếu hẹn trả kết quả (mã QR) để bắt đầu.\n"
+           "Hello! Open the survey link on your return slip (QR code) to start.")
+UNKNOWN = ("Mã khảo sát không đúng. Vui lòng quét lại mã QR trên phiếu.\n"
+           "This survey code is not valid. Please scan the QR code on your slip again.")
+USED = "Khảo sát này đã kết thúc. Cảm ơn Ông/Bà!\nThis survey has ended. Thank you!"
+NO_SURVEY = ("Hiện không có khảo sát nào đang mở. Mở đường dẫn trên phiếu hẹn để bắt đầu.\n"
+             "There is no open survey. Open the link on your return slip to start.")
+HELP = ("Trả lời bằng nút bấm hoặc gõ số/câu trả lời. Gõ /stop để dừng khảo sát.\n"
+        "Answer with the buttons or type a number/answer. Send /stop to stop the survey.")
+
+
+def say(text: str) -> tuple[str, dict]:
+    """A plain sendMessage to the citizen's chat."""
+    return ("sendMessage", {"chat_id": CHAT, "text": text})
 
 
 @dataclass
@@ -106,36 +135,56 @@ def texts(api: FakeBotApi) -> list[str]:
     return [p["text"] for _, p in api.sent("sendMessage")]
 
 
-def buttons(params: dict) -> list[str]:
-    return [row[0]["callback_data"] for row in params.get("reply_markup", {}).get("inline_keyboard", [])]
-
-
 async def test_a_full_survey_writes_the_same_evaluation_as_the_simulator(running: Running) -> None:
+    """Every answer row and every evaluation column, against `hailong simulate quick --channel
+    telegram --json` given the same replies; what only a real survey has is checked on its own."""
+    before = datetime.now(timezone.utc)
     updates = [message(1, f"/start {running.token}", command=True), callback(2, "c:overall:5", 101),
                message(3, "hai long"), message(4, "Nhanh gọn")]
     for update in updates:
         assert await running.post(update) == 200
-    calls = running.api.sent()
-    assert [m for m, _ in calls] == ["sendMessage", "answerCallbackQuery", "editMessageReplyMarkup",
-                                     "sendMessage", "sendMessage", "sendMessage"]
-    first = calls[0][1]
-    assert first["chat_id"] == CHAT and CODE in first["text"]
-    assert buttons(first) == [f"c:overall:{i}" for i in range(1, 6)]
-    assert calls[1][1] == {"callback_query_id": "cb2"}
-    assert calls[2][1] == {"chat_id": CHAT, "message_id": "101"}
-    assert buttons(calls[3][1])[0] == "c:officer:1"
-    assert await _answers(running.db) == _simulated(["5", "hai long", "Nhanh gọn"])
+    after = datetime.now(timezone.utc)
+    assert running.api.sent() == [ASK_OVERALL, ("answerCallbackQuery", {"callback_query_id": "cb2"}),
+                                  ("editMessageReplyMarkup", {"chat_id": CHAT, "message_id": "101"}),
+                                  ASK_OFFICER, ASK_COMMENT, say(THANKS)]
+    record = simulate_json("quick", lang="vi", channel="telegram", lines=["5", "hai long", "Nhanh gọn"],
+                           context=SAMPLE_DOSSIER | {"dossier_code": CODE})
+    async with running.db.transaction() as s:
+        evaluation = await s.scalar(select(Evaluation))
+        rows = await evaluation_answers(s, evaluation.id)
+        survey = await s.scalar(select(Survey))
+        dossier = await s.scalar(select(Dossier))
+        flow = await load_revision(s, evaluation.flow_id, evaluation.flow_revision, load_schema())
+
+    header = _columns(evaluation)
+    # The same as the simulator's record.
+    assert {"flow": header.pop("flow_id"), "lang": header.pop("language"),
+            "schema_version": header.pop("schema_version"), "channel": header.pop("channel"),
+            "status": survey.status} == {k: record[k] for k in ("flow", "lang", "schema_version", "channel", "status")}
+    assert record["channel"] == "telegram" and record["status"] == "completed"
+    # The revision the survey pinned when it started (0: the shipped file) is the simulator's version.
+    assert header.pop("flow_revision") == survey.flow_revision == 0
+    assert flow.version == record["flow_version"] == load_flow("quick", load_schema()).version
+    # Only a real survey has these: its ids and when it was completed.
+    completed_at = header.pop("completed_at")
+    assert before <= completed_at <= after
+    assert header == {"id": evaluation.id, "dossier_id": dossier.id, "survey_id": survey.id,
+                      "agency_id": dossier.agency_id, "officer_id": None}
+
+    answers = {a.field: _columns(a, leave_out=("id", "evaluation_id", "field")) for a in rows}
+    assert len(answers) == len(rows)
+    # Computed from the dossier's dates (received 18/11, due 20/11, returned 19/11: early), not asked.
+    computed = dossier_points(date(2026, 11, 18), date(2026, 11, 20), date(2026, 11, 19))
+    assert computed == {"indicator.1": 2}
+    assert {f: answers.pop(f) for f in computed} == {
+        f: {"value": points, "level": None, "text": None, "items": None} for f, points in computed.items()}
+    assert answers == record["answers"]
+    assert answers["comment"]["text"] == "Nhanh gọn" and answers["satisfaction.overall"]["level"] is not None
 
 
-def _simulated(lines: list[str]) -> dict:
-    """The same replies given to survey_flows directly: the evaluation record's answers."""
-    flow = load_flow("quick", load_schema())
-    env = Env(now=T0, new_id=lambda: "x")
-    session = start(flow, env, lang="vi", channel="telegram").session
-    for line in lines:
-        session = resume(flow, session, env, TextReply(line)).session
-    assert str(session.status) == "completed"
-    return evaluation_record(flow, session)["answers"]
+def _columns(row, leave_out: tuple[str, ...] = ()) -> dict:
+    """Every mapped column of a row (a new column makes the comparisons above fail until named)."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in leave_out}
 
 
 async def test_replaying_every_update_three_times_changes_nothing(running: Running) -> None:
@@ -164,15 +213,6 @@ async def test_the_bot_token_is_not_logged(running: Running, caplog) -> None:
     # aiohttp.access left out: the fake Bot API server's own access log shows its URL paths.
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
     assert running.api.token not in logged and running.token not in logged and CHAT not in logged
-
-
-async def _answers(db) -> dict:
-    async with db.transaction() as s:
-        evaluation = await s.scalar(select(Evaluation))
-        rows = await evaluation_answers(s, evaluation.id)
-    assert evaluation.channel == "telegram"
-    return {a.field: {"value": a.value, "level": a.level, "text": a.text, "items": a.items}
-            for a in rows if a.field in ("satisfaction.overall", "satisfaction.officer_attitude", "comment")}
 
 
 @pytest.mark.parametrize("secret", [None, "wrong", ""])
@@ -273,3 +313,85 @@ async def test_staff_command_commits_with_its_update_and_a_redelivery_changes_no
         ids = set(await s.scalars(select(InboundMessage.provider_message_id)))
         replies = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.address == "4242"))
     assert {"update:7", "update:8"} <= ids and replies == 2
+
+
+# --- the update table: real-shaped updates in through the webhook, exact Bot API calls out -------
+
+TOKEN = "<token>"  # stands for the running survey's token in the updates below
+
+
+def _start(update_id: int, text: str = f"/start {TOKEN}") -> dict:
+    return message(update_id, text, command=True)
+
+
+def _edited(update_id: int, text: str) -> dict:
+    return {"update_id": update_id, "edited_message": message(update_id, text)["message"] | {"edit_date": 1764039700}}
+
+
+def _with_token(update: dict, token: str) -> dict:
+    return json.loads(json.dumps(update).replace(TOKEN, token))
+
+
+async def _unreachable(db) -> None:
+    async with db.transaction() as s:
+        address = await s.scalar(select(ContactAddress))
+    assert address.channel == "telegram" and address.address == CHAT and address.unreachable_at is not None
+
+
+async def _opted_out(db) -> None:
+    async with db.transaction() as s:
+        assert (await s.scalar(select(Survey))).status == "opted_out"
+
+
+async def _waiting_for_the_comment(db) -> None:
+    async with db.transaction() as s:
+        survey = await s.scalar(select(Survey))
+        session = await read_session(s, survey.id)
+    assert survey.status == "active" and session.state["step_id"] == "comment"
+
+
+ANSWER_OVERALL = [("answerCallbackQuery", {"callback_query_id": "cb2"}),
+                  ("editMessageReplyMarkup", {"chat_id": CHAT, "message_id": "101"}),  # 101: the fake's first message
+                  ASK_OFFICER]
+
+# (name, updates posted in order, every Bot API call made, a check of the database afterwards)
+UPDATE_CASES = [
+    ("text without a survey", [message(1, "xin chào")], [say(NO_SURVEY)], None),
+    ("/start with a valid token", [_start(1)], [ASK_OVERALL], None),
+    ("/start without a token", [_start(1, "/start")], [say(WELCOME)], None),
+    ("/start with an unknown token", [_start(1, "/start Zz9_unknown-token")], [say(UNKNOWN)], None),
+    ("/start with a used token (stopped)", [_start(1), message(2, "/stop", command=True), _start(3)],
+     [ASK_OVERALL, say(STOPPED), say(USED)], _opted_out),
+    ("/start with a used token (completed)",
+     [_start(1), callback(2, "c:overall:5", 101), message(3, "2"), message(4, "bỏ qua"), _start(5)],
+     [ASK_OVERALL, *ANSWER_OVERALL, ASK_COMMENT, say(THANKS), say(USED)], None),
+    ("callback answers the first question", [_start(1), callback(2, "c:overall:5", 101)],
+     [ASK_OVERALL, *ANSWER_OVERALL], None),
+    ("typed answer without diacritics", [_start(1), callback(2, "c:overall:5", 101), message(3, "hai long")],
+     [ASK_OVERALL, *ANSWER_OVERALL, ASK_COMMENT], _waiting_for_the_comment),
+    ("edited message", [_start(1), _edited(2, "5")], [ASK_OVERALL], None),
+    ("my_chat_member kicked", [_start(1), member(2, "kicked")], [ASK_OVERALL], _unreachable),
+    ("channel_post", [{"update_id": 1, "channel_post": {
+        "message_id": 1, "date": 1764039600, "chat": {"id": -1001234567890, "type": "channel", "title": "Tin"},
+        "sender_chat": {"id": -1001234567890, "type": "channel", "title": "Tin"}, "text": "xin chào"}}], [], None),
+    ("poll", [{"update_id": 1, "poll": {
+        "id": "5800000000000000001", "question": "?", "options": [{"text": "a", "voter_count": 0}],
+        "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
+        "allows_multiple_answers": False}}], [], None),
+    ("unknown update type", [{"update_id": 1, "some_future_update": {"chat": {"id": 4242, "type": "private"}}}],
+     [], None),
+    ("/help", [message(1, "/help", command=True)], [say(HELP)], None),
+    ("/stop", [_start(1), message(2, "/stop", command=True)], [ASK_OVERALL, say(STOPPED)], _opted_out),
+]
+
+
+@pytest.mark.parametrize(("updates", "calls", "check"), [c[1:] for c in UPDATE_CASES],
+                         ids=[c[0] for c in UPDATE_CASES])
+async def test_updates_through_the_webhook_make_exactly_these_bot_api_calls(
+    running: Running, updates: list[dict], calls: list, check
+) -> None:
+    for update in updates:
+        assert await running.post(_with_token(update, running.token)) == 200
+    assert running.api.sent() == calls
+    if check is not None:
+        await check(running.db)
