@@ -94,6 +94,15 @@ def interpret(step: Step, reply: TextReply | ChoiceReply) -> Parsed:
 
 
 def _typed(step: Step, text: str, folded: str) -> Parsed:
+    parsed = _typed_as_is(step, text, folded)
+    if not parsed.invalid or step.kind is StepKind.TEXT:
+        return parsed
+    # "Dạ, rất hài lòng ạ": retried without courtesy particles only when it means nothing as typed.
+    polite = words.without_courtesy(folded)
+    return _typed_as_is(step, text, polite) if polite and polite != folded else parsed
+
+
+def _typed_as_is(step: Step, text: str, folded: str) -> Parsed:
     if step.kind is StepKind.CHOICE:
         return _answer(step, _option(step.options, folded) or _position(step.options, folded))
     if step.kind is StepKind.YESNO:

@@ -13,6 +13,8 @@ _EDGE = string.punctuation + string.whitespace + "…“”‘’«»¿¡。、"
 # Variation selector and skin tones: "👍🏽" and "👍" are the same answer.
 _INVISIBLE = re.compile("[\ufe0f\ufe0e\U0001F3FB-\U0001F3FF]")
 _SPACES = re.compile(r"\s+")
+# Courtesy particles around an answer: "Dạ, rất hài lòng ạ" answers "rất hài lòng".
+_COURTESY = re.compile(r"^(?:dạ|da)[\s,]+|[\s,]+(?:ạ|a)$")
 
 OPT_OUT = frozenset({"huy", "huy bo", "tu choi", "stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
 # "dừng" with its diacritics is always a stop; bare "dung" may also be "đúng" (yes).
@@ -48,6 +50,11 @@ def fold(text: str) -> str:
 def plain(folded: str) -> str:
     """The folded text without diacritics ("rất hài lòng" -> "rat hai long"); emoji vanish."""
     return _SPACES.sub(" ", unidecode(folded)).strip(_EDGE)
+
+
+def without_courtesy(folded: str) -> str:
+    """A folded reply without a leading "dạ" or a trailing "ạ" (with or without diacritics)."""
+    return _COURTESY.sub("", folded).strip(_EDGE)
 
 
 def count_in(folded: str) -> int | None:

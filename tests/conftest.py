@@ -78,19 +78,21 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def chromium():
-    """A real headless Chromium (Debian's) for one test.
+def chromium(request: pytest.FixtureRequest):
+    """A real headless Chromium (Debian's) for one test; its screenshots name the test's backend.
 
     Per test, not per session: Playwright's sync API runs an event loop in this thread while
     it lives, and a loop left running would break every async test that comes after.
     """
-    from live import CHROMIUM, launch_chromium
+    from live import CHROMIUM, artifacts_for, launch_chromium
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs chromium) or `apt-get install -y chromium`")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    callspec = getattr(request.node, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    with artifacts_for(backend), sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
         browser.close()

@@ -3,8 +3,10 @@
 - `serve_app(settings)`: runs `bot.app.create_app(settings)` in a background thread with its
   own event loop on a free 127.0.0.1 port; yields the base URL; stops it cleanly.
 - `launch_chromium(playwright)`: Debian's Chromium (`/usr/bin/chromium`, installed by
-  `.ci/run`), never a downloaded browser.
-- `ARTIFACTS`: where screenshots go (`var/test-artifacts/`, kept after the run).
+  `make test`), never a downloaded browser.
+- `ARTIFACTS`: where screenshots go (`var/test-artifacts/`, kept after the run);
+  `screenshot_path(name)` names the database backend of the running test (`kiosk-code-sqlite.png`,
+  `kiosk-code-postgresql.png`), set by the `chromium` fixture through `artifacts_for(backend)`.
 """
 
 from __future__ import annotations
@@ -67,9 +69,24 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
+_artifact_backend: str | None = None  # the running browser test's backend, if it has one
+
+
+@contextmanager
+def artifacts_for(backend: str | None) -> Iterator[None]:
+    """Name the screenshots taken inside the block after ``backend`` ("sqlite", "postgresql")."""
+    global _artifact_backend
+    _artifact_backend = backend
+    try:
+        yield
+    finally:
+        _artifact_backend = None
+
+
 def screenshot_path(name: str) -> Path:
+    """``var/test-artifacts/<name>-<backend>.png``, so one backend's run never overwrites the other's."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / f"{name}.png"
+    return ARTIFACTS / (f"{name}-{_artifact_backend}.png" if _artifact_backend else f"{name}.png")
 
 
 def run_async(coroutine: Any) -> Any:

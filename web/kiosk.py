@@ -22,7 +22,7 @@ from storage import get_dossier
 from web.pages import FormRefused, message_page, page_lang, read_form, render
 from web.survey import Place, answer, ended_page, show, visit
 
-MAX_CODE = 64
+MAX_CODE = 200  # a scanned QR is the whole survey link (portal address + token), as the input's maxlength
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "-", "H", "DEL", "CLR")
 REFUSALS = {DossierUnknown: "kiosk_bad_code", BadInput: "kiosk_bad_code",
             DossierNotReturned: "kiosk_not_returned", DossierAlreadyEvaluated: "evaluated"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flows_testkit import env_at
+from flows_testkit import env_at, flow_named
 
 from survey_flows import Env, Flow, Schema, load_flow, load_schema
 
@@ -23,6 +23,12 @@ def nd61(schema: Schema) -> Flow:
 @pytest.fixture(scope="session")
 def quick(schema: Schema) -> Flow:
     return load_flow("quick", schema)
+
+
+@pytest.fixture(scope="session")
+def sat5_required() -> Flow:
+    """A test-only flow: a sat5 question, then a required (not optional) comment."""
+    return flow_named("sat5-required")
 
 
 @pytest.fixture

@@ -160,3 +160,19 @@ def test_recorded_events_match_the_session(nd61: Flow) -> None:
         recorded.update({e.field: e for e in sprint.events if isinstance(e, AnswerRecorded)})
     assert {f: (e.value, e.level) for f, e in recorded.items()} == {
         f: (a.value, a.level) for f, a in sprint.session.answers.items()}
+
+
+def test_a_required_text_is_not_skipped_by_skip_words(sat5_required: Flow, quick: Flow) -> None:
+    session = walk(sat5_required, [TextReply("3"), TextReply("bỏ qua")], lang="en")
+    assert session.step_id == "comment" and session.attempts == 1 and "comment" not in session.answers
+    hints = [e.text.split("\n\n")[0] for e in resume(sat5_required, session, env_at(9), TextReply("skip")).events]
+    assert hints == ["Please write your answer in a few words."]  # not "… or send SKIP"
+    optional = resume(quick, walk(quick, [TextReply("4"), TextReply("2"), TextReply("")], lang="en"), env_at(9),
+                      TextReply("..."))
+    assert optional.events[0].text.startswith("Please write a few words, or send SKIP")
+    done = resume(sat5_required, session, env_at(9), TextReply("Chờ lâu"))
+    assert done.session.status == SessionStatus.COMPLETED
+    assert evaluation_record(sat5_required, done.session)["answers"] == {
+        "comment": {"value": None, "level": None, "text": "Chờ lâu", "items": None},
+        "satisfaction.overall": {"value": 3, "level": 0, "text": None, "items": None},
+    }

@@ -1,4 +1,4 @@
-"""Golden transcripts: every shipped flow through happy, unhappy, invalid, opt-out, back, ...
+"""Golden transcripts: every shipped flow (and the test-only flows) through happy, unhappy, invalid, opt-out, back, ...
 
 Each scenario's events are compared to ``golden/<flow>/<scenario>.json``; run with
 ``HAILONG_UPDATE_GOLDEN=1`` to rewrite them after an intended change (then read the diff).
@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from flows_testkit import env_at
+from flows_testkit import TEST_FLOWS, env_at, flow_ids, flow_named
 
 from survey_flows import (
     AnswerRecorded, AnswerSkipped, ChoiceReply, ExpireReply, Flow, MessageSent, Reply, Session, SurveyEnded, TextReply,
-    evaluation_record, event_to_json, load_flow, resume, shipped_flows, start,
+    evaluation_record, event_to_json, resume, shipped_flows, start,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -63,6 +63,16 @@ SCENARIOS: dict[str, dict[str, tuple[dict[str, str], list[Reply]]]] = {
         "expired": ({"channel": "zalo"}, [t("4"), X]),
         "sms_en": ({"lang": "en", "channel": "sms"}, [t("4 stars"), t("satisfied"), t("skip")]),
     },
+    # Test-only (tests/survey_flows/flows): the sat5 scale and a required comment that refuses "skip".
+    "sat5-required": {
+        "happy": ({}, [t("Rất hài lòng"), t("Cán bộ hướng dẫn tận tình")]),
+        "unhappy": ({}, [t("rat ko hai long"), t("Phải chờ cả buổi sáng")]),
+        "invalid": ({}, [t("tuyệt vời"), t("6"), t("abc"), t("bỏ qua"), t("không"), t("Dạ, chờ hơi lâu ạ")]),
+        "opt_out": ({}, [t("2"), t("TỪ CHỐI"), t("1")]),
+        "back": ({}, [t("5"), t("<"), t("hai long"), t("QUAY LAI"), t("Dạ bình thường ạ"), c("3"),
+                      t("Hướng dẫn chưa rõ")]),
+        "sms_en": ({"lang": "en", "channel": "sms"}, [t("very satisfied"), t("skip"), t("Quick and friendly")]),
+    },
 }
 
 
@@ -88,14 +98,14 @@ CASES = [(fid, name) for fid, scenarios in SCENARIOS.items() for name in scenari
 
 
 def test_every_shipped_flow_has_scenarios() -> None:
-    assert set(SCENARIOS) == set(shipped_flows())
+    assert set(SCENARIOS) == set(flow_ids()) == {*shipped_flows(), *TEST_FLOWS}
     expected = {"happy", "unhappy", "invalid", "opt_out", "back"}
     assert all(expected <= set(scenarios) for scenarios in SCENARIOS.values())
 
 
 @pytest.mark.parametrize(("flow_id", "scenario"), CASES, ids=[f"{f}-{s}" for f, s in CASES])
-def test_golden_transcript(flow_id: str, scenario: str, schema) -> None:
-    flow = load_flow(flow_id, schema)
+def test_golden_transcript(flow_id: str, scenario: str) -> None:
+    flow = flow_named(flow_id)
     options, replies = SCENARIOS[flow_id][scenario]
     actual = run(flow, options, replies)
     path = GOLDEN / flow_id / f"{scenario}.json"
@@ -106,8 +116,8 @@ def test_golden_transcript(flow_id: str, scenario: str, schema) -> None:
     assert json.loads(json.dumps(actual)) == json.loads(path.read_text(encoding="utf-8"))
 
 
-def replay(flow_id: str, scenario: str, schema) -> tuple[Flow, list, Session]:
-    flow = load_flow(flow_id, schema)
+def replay(flow_id: str, scenario: str) -> tuple[Flow, list, Session]:
+    flow = flow_named(flow_id)
     options, replies = SCENARIOS[flow_id][scenario]
     sprint = start(flow, env_at(0), context=CONTEXT, **options)
     events = list(sprint.events)
@@ -127,8 +137,8 @@ def asked(flow: Flow, events: list) -> list[str]:
 
 
 @pytest.mark.parametrize("flow_id", sorted(SCENARIOS))
-def test_happy_path_asks_at_most_five_questions_and_completes(flow_id: str, schema) -> None:
-    flow, events, session = replay(flow_id, "happy", schema)
+def test_happy_path_asks_at_most_five_questions_and_completes(flow_id: str) -> None:
+    flow, events, session = replay(flow_id, "happy")
     assert ends(events) == ["completed"]
     assert len(set(asked(flow, events))) <= 5
     assert not [e for e in events if isinstance(e, AnswerSkipped)]
@@ -136,8 +146,8 @@ def test_happy_path_asks_at_most_five_questions_and_completes(flow_id: str, sche
 
 
 @pytest.mark.parametrize("flow_id", sorted(SCENARIOS))
-def test_unhappy_path_records_a_low_level_and_a_comment(flow_id: str, schema) -> None:
-    flow, events, session = replay(flow_id, "unhappy", schema)
+def test_unhappy_path_records_a_low_level_and_a_comment(flow_id: str) -> None:
+    flow, events, session = replay(flow_id, "unhappy")
     assert ends(events) == ["completed"]
     assert session.answers["satisfaction.overall"].level == 0
     assert session.answers["comment"].text
@@ -146,8 +156,8 @@ def test_unhappy_path_records_a_low_level_and_a_comment(flow_id: str, schema) ->
 
 
 @pytest.mark.parametrize("flow_id", sorted(SCENARIOS))
-def test_invalid_replies_are_reasked_then_skipped(flow_id: str, schema) -> None:
-    flow, events, _ = replay(flow_id, "invalid", schema)
+def test_invalid_replies_are_reasked_then_skipped(flow_id: str) -> None:
+    flow, events, _ = replay(flow_id, "invalid")
     skipped = [e for e in events if isinstance(e, AnswerSkipped) and e.reason == "invalid"]
     assert skipped, "three invalid replies must skip the step"
     first = skipped[0].step_id
@@ -156,16 +166,16 @@ def test_invalid_replies_are_reasked_then_skipped(flow_id: str, schema) -> None:
 
 
 @pytest.mark.parametrize("flow_id", sorted(SCENARIOS))
-def test_opt_out_ends_and_later_replies_change_nothing(flow_id: str, schema) -> None:
-    flow, events, session = replay(flow_id, "opt_out", schema)
+def test_opt_out_ends_and_later_replies_change_nothing(flow_id: str) -> None:
+    flow, events, session = replay(flow_id, "opt_out")
     assert ends(events) == ["opted_out"]
     assert session.status == "opted_out"
     assert isinstance(events[-1], MessageSent) and events[-1].step_id is None
 
 
 @pytest.mark.parametrize("flow_id", sorted(SCENARIOS))
-def test_going_back_withdraws_the_previous_answer(flow_id: str, schema) -> None:
-    _, events, _ = replay(flow_id, "back", schema)
+def test_going_back_withdraws_the_previous_answer(flow_id: str) -> None:
+    _, events, _ = replay(flow_id, "back")
     assert [e for e in events if isinstance(e, AnswerSkipped) and e.reason == "back"]
     recorded = [e.field for e in events if isinstance(e, AnswerRecorded)]
     assert len(recorded) > len(set(recorded)), "a withdrawn answer is given again"

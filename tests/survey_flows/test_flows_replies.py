@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from survey_flows import ChoiceReply, Flow, TextReply
+import pytest
+from flows_testkit import HERE, flow_named
+
+from survey_flows import ChoiceReply, Flow, Schema, StepKind, TextReply
 from survey_flows.replies import Control, control_of, interpret
 
 OPT_OUT, HELP, BACK = Control.OPT_OUT, Control.HELP, Control.BACK
@@ -40,7 +44,11 @@ SAT3 = [
     ("Không hài lòng", (0, 0)),
     ("khong hai long", (0, 0)),
     ("chưa hài lòng", (0, 0)),
+    ("rất ko hài lòng", (0, 0)),
     ("very satisfied", (2, 2)),
+    ("Dạ, rất hài lòng ạ", (2, 2)),  # courtesy particles around an answer
+    ("hai long a", (1, 1)),
+    ("da 3", (0, 0)),
     ("1", (2, 2)),
     ("2.", (1, 1)),
     ("#3", (0, 0)),
@@ -78,8 +86,64 @@ STARS5 = [
     ("Kém", (1, 0)),
     ("kem", (1, 0)),
     ("😐", (3, 0)),
+    ("rất ko hài lòng", (1, 0)),
+    ("4 sao ạ", (4, 1)),
     ("6", INVALID),
     ("sáu", INVALID),
+]
+
+# sat5-required "overall": options in order Rất hài lòng (5) / Hài lòng (4) / Bình thường (3) /
+# Không hài lòng (2) / Rất không hài lòng (1); a digit is the position shown, not the value.
+SAT5 = [
+    ("Rất hài lòng", (5, 2)),
+    ("RAT HAI LONG", (5, 2)),
+    ("Hài lòng", (4, 1)),
+    ("hai long", (4, 1)),
+    ("Bình thường", (3, 0)),
+    ("binh thuong", (3, 0)),
+    ("tạm được", (3, 0)),
+    ("tam duoc", (3, 0)),
+    ("tàm tạm", (3, 0)),
+    ("Không hài lòng", (2, 0)),
+    ("khong hai long", (2, 0)),
+    ("ko hài lòng", (2, 0)),
+    ("chua hai long", (2, 0)),
+    ("Rất không hài lòng", (1, 0)),  # the longer label wins over "Không hài lòng"
+    ("rat khong hai long", (1, 0)),
+    ("rất ko hài lòng", (1, 0)),
+    ("rat k hai long", (1, 0)),
+    ("very satisfied", (5, 2)),
+    ("neutral", (3, 0)),
+    ("very dissatisfied", (1, 0)),
+    ("Dạ, rất hài lòng ạ", (5, 2)),
+    ("binh thuong a", (3, 0)),
+    ("1", (5, 2)),
+    ("2.", (4, 1)),
+    ("3", (3, 0)),
+    ("4", (2, 0)),
+    ("5", (1, 0)),
+    ("một", (5, 2)),
+    ("ba", (3, 0)),
+    ("bon", (2, 0)),
+    ("năm", (1, 0)),
+    ("😍", (5, 2)),
+    ("🙂", (4, 1)),
+    ("👍🏽", (4, 1)),
+    ("😐", (3, 0)),
+    ("🙁", (2, 0)),
+    ("👎", (2, 0)),
+    ("😡", (1, 0)),
+    ("🤬", (1, 0)),
+    ("0", INVALID),
+    ("6", INVALID),
+    ("sáu", INVALID),
+    ("5 sao", INVALID),  # stars belong to stars5
+    ("tuyệt vời", INVALID),
+    ("không", INVALID),
+    ("", INVALID),
+    ("dạ", INVALID),
+    ("đúng", INVALID),
+    ("dung", OPT_OUT),
 ]
 
 NUMBER = [  # nd61-standard "contacts" writes indicator.3: 0 -> 2, 1 -> 1, >= 2 -> 0
@@ -97,6 +161,7 @@ NUMBER = [  # nd61-standard "contacts" writes indicator.3: 0 -> 2, 1 -> 1, >= 2 
     ("ba lần", (0, None)),
     ("bốn", (0, None)),
     ("năm", (0, None)),
+    ("2 lần ạ", (0, None)),
     ("20", (0, None)),
     ("21", INVALID),
     ("-1", INVALID),
@@ -120,6 +185,8 @@ YESNO = [  # nd61-standard "officer_conduct": yes -> 0 points, no -> 2 points
     ("no", (2, None)),
     ("👎", (2, None)),
     ("sai", (2, None)),
+    ("dạ có ạ", (0, None)),
+    ("dạ không ạ", (2, None)),
     ("1", (0, None)),
     ("2", (2, None)),
     ("dừng", OPT_OUT),  # with diacritics it is always a stop
@@ -137,6 +204,7 @@ REASONS = [
     ("6", ("other",)),
     ("Phải đi lại nhiều lần", ("many_visits",)),
     ("phai di lai nhieu lan", ("many_visits",)),
+    ("1 3 ạ", ("slow", "unclear_guidance")),
     ("7", INVALID),
     ("1 9", INVALID),
     ("13", INVALID),
@@ -155,6 +223,25 @@ OPTIONAL_TEXT = [
     ("...", INVALID),
     ("dung", OPT_OUT),  # free text does not read "dung" as an answer
     ("đúng", "đúng"),
+    ("Dạ, chờ lâu ạ", "Dạ, chờ lâu ạ"),  # free text is kept as typed
+]
+
+REQUIRED_TEXT = [  # sat5-required "comment": not optional, so no skip word skips it
+    ("Chờ lâu quá", "Chờ lâu quá"),
+    ("  Hướng dẫn chưa rõ.  ", "Hướng dẫn chưa rõ."),
+    ("ok", "ok"),
+    ("😡", "😡"),
+    ("đúng", "đúng"),
+    ("bỏ qua", INVALID),
+    ("BO QUA", INVALID),
+    ("skip", INVALID),
+    ("không", INVALID),
+    ("không có gì", INVALID),
+    ("", INVALID),
+    ("...", INVALID),
+    ("dung", OPT_OUT),
+    ("HUY", OPT_OUT),
+    ("ql", BACK),
 ]
 
 CONTROLS = [
@@ -166,40 +253,31 @@ CONTROLS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), SAT3)
-def test_choice_on_sat3(nd61: Flow, text: str, expected: object) -> None:
-    assert meaning(nd61, "overall", TextReply(text)) == expected
+# Every reply table and the (flow, step) it is read at; test_every_step_kind_and_scale_has_test_data
+# reads the step kinds and scales from here.
+TABLES: dict[str, tuple[str, str, list[tuple[str, object]]]] = {
+    "sat3": ("nd61-standard", "overall", SAT3),
+    "stars5": ("quick", "overall", STARS5),
+    "sat5": ("sat5-required", "overall", SAT5),
+    "number": ("nd61-standard", "contacts", NUMBER),
+    "yesno": ("nd61-standard", "officer_conduct", YESNO),
+    "reasons": ("nd61-standard", "reasons", REASONS),
+    "optional_text": ("quick", "comment", OPTIONAL_TEXT),
+    "required_text": ("sat5-required", "comment", REQUIRED_TEXT),
+}
+ROWS = [(name, text, expected) for name, (_, _, table) in TABLES.items() for text, expected in table]
 
 
-@pytest.mark.parametrize(("text", "expected"), STARS5)
-def test_choice_on_stars5(quick: Flow, text: str, expected: object) -> None:
-    assert meaning(quick, "overall", TextReply(text)) == expected
+@pytest.mark.parametrize(("table", "text", "expected"), ROWS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(ROWS)])
+def test_reply_table(table: str, text: str, expected: object) -> None:
+    flow_id, step_id, _ = TABLES[table]
+    assert meaning(flow_named(flow_id), step_id, TextReply(text)) == expected
 
 
 def test_choice_with_own_options_matches_labels_and_aliases(nd61: Flow) -> None:
     assert meaning(nd61, "bodies", TextReply("chi bo phan mot cua")) == (1, None)
     assert meaning(nd61, "bodies", TextReply("Nhiều nơi")) == (0, None)
     assert meaning(nd61, "published", TextReply("CẢ HAI")) == (2, None)
-
-
-@pytest.mark.parametrize(("text", "expected"), NUMBER)
-def test_number(nd61: Flow, text: str, expected: object) -> None:
-    assert meaning(nd61, "contacts", TextReply(text)) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), YESNO)
-def test_yesno(nd61: Flow, text: str, expected: object) -> None:
-    assert meaning(nd61, "officer_conduct", TextReply(text)) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), REASONS)
-def test_reasons(nd61: Flow, text: str, expected: object) -> None:
-    assert meaning(nd61, "reasons", TextReply(text)) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), OPTIONAL_TEXT)
-def test_optional_text(quick: Flow, text: str, expected: object) -> None:
-    assert meaning(quick, "comment", TextReply(text)) == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), CONTROLS)
@@ -229,3 +307,36 @@ def test_control_words_work_at_every_step(nd61: Flow, step_id: str, text: str, c
 ])
 def test_button_codes_are_validated(nd61: Flow, step_id: str, code: str, expected: object) -> None:
     assert meaning(nd61, step_id, ChoiceReply(code)) == expected
+
+
+GOLDEN = HERE / "golden"
+
+
+def golden_data(path: Path) -> tuple[set[StepKind], set[str]]:
+    """The step kinds and scales a golden transcript exercises: steps answered, messages said."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    flow = flow_named(data["flow"])
+    events = [e for turn in data["turns"] for e in turn["events"]]
+    steps = [flow.step(e["step_id"]) for e in events if e["type"] == "answer_recorded"]
+    steps += [flow.step(e["step_id"]) for e in events
+              if e["type"] == "message_sent" and e["step_id"] and flow.step(e["step_id"]).kind is StepKind.MESSAGE]
+    return {s.kind for s in steps}, {s.scale for s in steps if s.scale}
+
+
+def test_every_step_kind_and_scale_has_test_data(schema: Schema) -> None:
+    """A new step kind or scale fails here until golden scenarios or a reply table exercise it."""
+    golden_kinds: set[StepKind] = set()
+    golden_scales: set[str] = set()
+    for path in sorted(GOLDEN.glob("*/*.json")):
+        kinds, scales = golden_data(path)
+        golden_kinds |= kinds
+        golden_scales |= scales
+    table_steps = [flow_named(flow_id).step(step_id) for flow_id, step_id, _ in TABLES.values()]
+    table_kinds = {s.kind for s in table_steps}
+    table_scales = {s.scale for s in table_steps if s.scale}
+    every_scale = {scale.id for scale in schema.scales}
+    assert golden_kinds == set(StepKind), set(StepKind) - golden_kinds
+    assert golden_scales == every_scale, every_scale - golden_scales
+    assert table_kinds == set(StepKind) - {StepKind.MESSAGE}, "a kind that reads replies needs a reply table"
+    assert table_scales == every_scale, every_scale - table_scales
+    assert {False, True} == {s.optional for s in table_steps if s.kind is StepKind.TEXT}

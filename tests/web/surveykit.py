@@ -38,6 +38,7 @@ from storage.db import parse_url
 
 AGENCY, DESK, OFFICER = "000.32.31.H29", "quay-1", "Nguyễn Thị Lan"
 CODES = tuple(f"{AGENCY}-261118-000{n}" for n in range(1, 6))
+RECEIVED, DUE, RETURNED = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 19)  # every seeded dossier
 
 
 @pytest.fixture
@@ -89,8 +90,8 @@ def seed(url: str, *, flow: str | None = None, surveys: int = 3) -> Seeded:
                 officer = await upsert_officer(s, agency_id=agency.id, code="CB01", name=OFFICER)
                 procedure = await upsert_procedure(s, code="HT-01", name="Đăng ký khai sinh")
                 for code in CODES:
-                    await upsert_dossier(s, code=code, agency_id=agency.id, status=10, received_on=date(2026, 11, 18),
-                                         due_on=date(2026, 11, 19), returned_on=date(2026, 11, 19),
+                    await upsert_dossier(s, code=code, agency_id=agency.id, status=10, received_on=RECEIVED,
+                                         due_on=DUE, returned_on=RETURNED,
                                          procedure_id=procedure.id, officer_id=officer.id, now=now)
             await set_desk(db, AGENCY, DESK, officer_code="CB01", timeout=120)
             settings = load_settings(env_file=None, database_url=url)
@@ -101,8 +102,8 @@ def seed(url: str, *, flow: str | None = None, surveys: int = 3) -> Seeded:
 
 
 def stored_evaluation(url: str, code: str) -> tuple[dict, dict] | None:
-    """(evaluation columns, answers by field) of a dossier, or None."""
-    from storage import find_dossier
+    """(evaluation columns and its survey's status, answers by field) of a dossier, or None."""
+    from storage import Survey, find_dossier
 
     async def run():
         async with open_database(url) as db, db.transaction() as s:
@@ -112,8 +113,10 @@ def stored_evaluation(url: str, code: str) -> tuple[dict, dict] | None:
                 return None
             rows = await s.scalars(select(Answer).where(Answer.evaluation_id == ev.id))
             answers = {a.field: {"value": a.value, "level": a.level, "text": a.text, "items": a.items} for a in rows}
+            survey = await s.get(Survey, ev.survey_id) if ev.survey_id is not None else None
             return {"channel": ev.channel, "flow": ev.flow_id, "lang": ev.language,
-                    "schema_version": ev.schema_version}, answers
+                    "schema_version": ev.schema_version, "flow_revision": ev.flow_revision,
+                    "status": survey.status if survey else None}, answers
 
     return run_async(run())
 

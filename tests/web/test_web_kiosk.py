@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 from live import screenshot_path, serve_app
-from surveykit import CODES, DESK, OFFICER, Client, hidden, seed, stored_evaluation
+from surveykit import CODES, DESK, DUE, OFFICER, RECEIVED, RETURNED, Client, hidden, seed, stored_evaluation
+
+from bot.settings import load_settings
+from bot.surveys import survey_link
+from survey_flows import dossier_points
+
+# A district portal's address is longer than a survey token: the QR link is ~80 characters.
+PORTAL = "https://dichvucong.quangninh.gov.vn/khao-sat-hai-long"
+
+
+def answer_quick(client: Client, path: str, page: str) -> str:
+    """Answer the quick flow at ``path`` over HTTP: five stars, very satisfied, no comment."""
+    for step, field in (("overall", {"choice": "5"}), ("officer", {"choice": "1"}), ("comment", {"action": "skip"})):
+        assert f'data-step="{step}"' in page
+        form = {"_csrf": hidden(page, "_csrf"), "v": hidden(page, "v"), "step": step, **field}
+        status, page = client.post(path, form)
+        assert status == 200
+    return page
+
+
+def desk_post(client: Client, code: str) -> tuple[int, str]:
+    """Type or scan ``code`` on the kiosk's code screen and press Đánh giá."""
+    _, page = client.get(f"/kiosk/{DESK}")
+    return client.post(f"/kiosk/{DESK}", {"_csrf": hidden(page, "_csrf"), "code": code, "go": "1"})
 
 
 def test_kiosk_rates_a_dossier_and_refuses_it_twice(chromium, live_db_url) -> None:
@@ -57,3 +80,46 @@ def test_wrong_codes_and_unknown_desks_change_nothing(live_db_url) -> None:
         status, page = client.post(f"/kiosk/{DESK}", {"code": CODES[0], "go": "1"})
         assert status == 403
     assert stored_evaluation(live_db_url, CODES[0]) is None
+
+
+def test_the_kiosk_rates_a_dossier_from_its_scanned_qr_link(live_db_url) -> None:
+    seeded = seed(live_db_url, flow="quick", surveys=3)
+    settings = load_settings(env_file=None, database_url=live_db_url, public_url=PORTAL)
+    token = seeded.tokens[CODES[1]]
+    link = survey_link(settings, token)  # what the QR on the return slip holds, and a scanner types
+    assert len(link) > 64
+    with serve_app(settings) as base:
+        client = Client(base)
+        status, page = desk_post(client, link)
+        assert status == 200 and f'action="/kiosk/{DESK}/s/{token}"' in page  # the slip's own survey
+        page = answer_quick(client, f"/kiosk/{DESK}/s/{token}", page)
+        assert "Cảm ơn Ông/Bà!" in page and f"url=/kiosk/{DESK}" in page and "<form" not in page
+        status, page = desk_post(client, link)  # the same slip scanned again
+        assert status == 400 and "đã được đánh giá" in page
+    header, answers = stored_evaluation(live_db_url, CODES[1])
+    assert header["channel"] == "kiosk" and header["status"] == "completed"
+    points = dossier_points(RECEIVED, DUE, RETURNED)
+    assert answers == {
+        **{field: {"value": p, "level": None, "text": None, "items": None} for field, p in points.items()},
+        "satisfaction.overall": {"value": 5, "level": 2, "text": None, "items": None},
+        "satisfaction.officer_attitude": {"value": 2, "level": 2, "text": None, "items": None},
+    }
+
+
+def test_a_dossier_evaluated_on_the_web_is_refused_at_the_kiosk(live_db_url) -> None:
+    seeded = seed(live_db_url, flow="quick", surveys=3)
+    token = seeded.tokens[CODES[2]]
+    with serve_app(seeded.settings) as base:
+        client = Client(base)
+        _, page = client.get(f"/s/{token}")
+        _, page = client.post(f"/s/{token}", {"_csrf": hidden(page, "_csrf"), "v": hidden(page, "v"),
+                                              "action": "start"})
+        assert "Cảm ơn Ông/Bà!" in answer_quick(client, f"/s/{token}", page)
+        for entered in (CODES[2], CODES[2].lower(), survey_link(seeded.settings, token)):  # typed or scanned
+            status, page = desk_post(Client(base), entered)
+            assert status == 400 and "đã được đánh giá" in page and 'data-step=' not in page
+        status, page = Client(base).get(f"/kiosk/{DESK}/s/{token}")  # straight to the kiosk's survey page
+        assert "<form" not in page and 'data-step=' not in page
+    header, answers = stored_evaluation(live_db_url, CODES[2])
+    assert header["channel"] == "web" and header["status"] == "completed"
+    assert answers["satisfaction.overall"]["value"] == 5

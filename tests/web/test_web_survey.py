@@ -5,10 +5,8 @@ The evaluation the web writes must equal, field for field, the simulator's for t
 
 from __future__ import annotations
 
-from datetime import date
-
 from live import screenshot_path, serve_app
-from surveykit import CODES, seed, stored_evaluation
+from surveykit import CODES, DUE, RECEIVED, RETURNED, seed, stored_evaluation
 
 from bot.commands import SAMPLE_DOSSIER, simulate_json
 from survey_flows import dossier_points
@@ -68,10 +66,19 @@ def test_phone_survey_matches_the_simulator(chromium, live_db_url) -> None:
         page.close()
     header, answers = stored_evaluation(live_db_url, CODES[0])
     record = simulate_json("nd61-standard", lang="vi", channel="web", lines=lines, context=SAMPLE_DOSSIER)
-    computed = set(dossier_points(date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 19)))
-    assert {k: v for k, v in answers.items() if k not in computed} == record["answers"]
-    assert header == {"channel": "web", "flow": record["flow"], "lang": record["lang"],
-                      "schema_version": record["schema_version"]}
+    # The product adds the date-computed indicators to what the citizen answered (bot.conversation).
+    computed = dossier_points(RECEIVED, DUE, RETURNED)
+    assert computed == {"indicator.1": 1}  # returned on the promised day: on time
+    assert record["channel"] == "web" and record["status"] == "completed"
+    stored = {"flow": header["flow"], "schema_version": header["schema_version"], "lang": header["lang"],
+              "channel": header["channel"], "status": header["status"], "answers": answers}
+    # flow_version is stored as the flow revision the survey started with: 0 is the shipped file.
+    assert header["flow_revision"] == 0
+    assert set(record) == {"flow", "flow_version", "schema_version", "lang", "channel", "status", "answers"}
+    expected = {k: v for k, v in record.items() if k != "flow_version"}
+    expected["answers"] = {**{field: {"value": points, "level": None, "text": None, "items": None}
+                              for field, points in computed.items()}, **record["answers"]}
+    assert stored == expected
     assert any(a["text"] == COMMENT for a in answers.values())
 
 
