@@ -139,8 +139,11 @@ class SmsDesk:
                                          status=report.status, now=now, error=report.error)
             if row is not None and report.opted_out:
                 await set_opted_out(s, channel=CHANNEL, address=row.address, now=now)
-            if row is not None and report.status in FINAL_FAILURES and self.on_failed is not None:
+            handed_on = row is not None and report.status in FINAL_FAILURES and self.on_failed is not None
+            if handed_on:
                 await self.on_failed(s, row, report.status)  # the invitation goes to the next channel
+        if handed_on:
+            self._talk.on_enqueue()  # committed: the next channel's invitation goes now, not at the next tick
 
 
 class AgencySms:

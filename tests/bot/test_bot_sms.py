@@ -6,25 +6,33 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 import aiohttp
 import pytest
+from aiohttp import web
 from live import serve_app_here
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
+from bot.dispatch_app import SCHEDULER
 from bot.phones import e164
+from bot.schedule import schedule_survey
 from bot.settings import Settings, load_settings
 from bot.surveys import send_survey
 from storage import (
     Contact,
+    ContactAddress,
     Evaluation,
     InboundMessage,
     OutboxMessage,
     Survey,
+    find_agency,
+    find_contact_address,
+    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
@@ -32,6 +40,7 @@ from storage import (
 from storage.tables import SurveySession
 from tests.bot.dispatchkit import break_alert_rule
 from tests.bot.test_bot_telegram import drained
+from tests.channels.telegram_fake import FakeBotApi
 from tests.channels.twilio_fake import FakeTwilio
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -245,3 +254,136 @@ async def test_a_stop_is_recorded_with_its_message_id_and_replays_change_nothing
     assert not await opted_out(running.db)
     await running.sms("STOP", sid=sid)  # an old STOP delivered again must not opt them out again
     assert not await opted_out(running.db) and running.twilio.bodies()[-1].startswith("Da nhan lai")
+
+
+# --- a failed SMS invitation goes to the plan's next channel; every report replayed (issues #5, #6) ----
+
+CHAT = "4242"  # the citizen's Telegram chat, the plan's second channel
+SMS_THEN_TELEGRAM = {"channel_plan": ["sms", "telegram"], "contact_hours": ["00:00-23:59"],
+                     "contact_days": [1, 2, 3, 4, 5, 6, 7]}
+
+
+async def outbox_rows(db) -> list[tuple[str, str, str | None, str | None]]:
+    """(channel, status, kind, last error) of every outbox row, in order."""
+    async with db.transaction() as s:
+        rows = await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)
+                               .execution_options(populate_existing=True))
+        return [(r.channel, r.status, r.payload.get("kind"), r.last_error) for r in rows]
+
+
+async def settled(db, expected: list, timeout: float = 10.0) -> list:
+    """The outbox rows once they are `expected` (or whatever they are after `timeout`, to compare)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (rows := await outbox_rows(db)) != expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return rows
+
+
+async def delivery_facts(db) -> tuple:
+    """What a delivery report can change: every outbox row, ids seen, evaluations, surveys, opt-outs,
+    unreachable addresses."""
+    async with db.transaction() as s:
+        outbox = (await s.execute(
+            select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address, OutboxMessage.status,
+                   OutboxMessage.last_error, OutboxMessage.provider_message_id, OutboxMessage.sent_at)
+            .order_by(OutboxMessage.id).execution_options(populate_existing=True))).all()
+        ids = sorted(await s.scalars(select(InboundMessage.provider_message_id)))
+        surveys = (await s.execute(select(Survey.id, Survey.status, Survey.ended_at).order_by(Survey.id)
+                                   .execution_options(populate_existing=True))).all()
+        contacts = (await s.execute(select(Contact.id, Contact.opted_out_at).order_by(Contact.id)
+                                    .execution_options(populate_existing=True))).all()
+        addresses = (await s.execute(select(ContactAddress.id, ContactAddress.unreachable_at)
+                                     .order_by(ContactAddress.id).execution_options(populate_existing=True))).all()
+    return outbox, ids, await count(db, Evaluation), surveys, contacts, addresses
+
+
+@asynccontextmanager
+async def invited_by_sms(db, settings: Settings) -> AsyncIterator[tuple[str, web.Application, FakeBotApi]]:
+    """The app, with a Telegram bot on a local Bot API; the agency's plan is SMS then Telegram, the
+    citizen (seeded) has both; the scheduler has sent the SMS invitation. Yields (url, app, Bot API)."""
+    api = FakeBotApi()
+    await api.start()
+    settings = settings.model_copy(update={"telegram_bot_token": api.token, "telegram_webhook_secret": "s3cret",
+                                           "telegram_api_base_url": api.base_url})
+    now = datetime.now(timezone.utc)
+    async with db.transaction() as s:
+        agency = await find_agency(s, "000.17.22.H56")
+        plan = await update_agency_settings(s, agency.id, SMS_THEN_TELEGRAM)
+        phone = await find_contact_address(s, "sms", PHONE)
+        s.add(ContactAddress(contact_id=phone.contact_id, channel="telegram", address=CHAT, created_at=T0))
+        survey = await s.scalar(select(Survey))
+        await schedule_survey(s, survey_id=survey.id, agency_settings=plan, returned_at=now,
+                              expires_at=survey.expires_at, now=now)
+    app = create_app(settings)
+    try:
+        async with serve_app_here(app) as url:
+            await app[SCHEDULER].run_due()
+            expected = [("sms", "sent", "invite", None)]
+            assert await settled(db, expected) == expected
+            yield url, app, api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+async def handing_on(db, database_url: str) -> AsyncIterator[tuple[Running, FakeBotApi]]:
+    """Twilio and Telegram configured, the SMS invitation sent (its sid the fake's first)."""
+    twilio = FakeTwilio()
+    await twilio.start()
+    settings = load_settings(
+        env_file=None, database_url=database_url, default_flow="quick", public_url=PUBLIC,
+        twilio_account_sid=twilio.account_sid, twilio_auth_token=twilio.auth_token,
+        twilio_from_number="+15005550006", twilio_api_base_url=twilio.base_url,
+    )
+    token = await seed(db, settings)
+    try:
+        async with invited_by_sms(db, settings) as (url, _, api):
+            yield Running(url, twilio, db, token), api
+    finally:
+        await twilio.stop()
+
+
+@pytest.mark.parametrize("status", ["undelivered", "failed"])
+async def test_a_failed_sms_invitation_goes_to_the_plans_next_channel(handing_on, status: str) -> None:
+    """A signed status callback, as Twilio posts it, replayed three times: one Telegram invitation."""
+    running, api = handing_on
+    [(_, _, form)] = running.twilio.requests
+    sid = "SM" + "1".zfill(32)
+    assert form["To"] == PHONE and "/s/" in form["Body"]
+    assert await running.status(sid, "sent") == 204
+    before = await delivery_facts(running.db)
+    assert await running.status(sid, status, "30003") == 204
+    expected = [("sms", status, "invite", "30003"), ("telegram", "sent", "invite", None)]
+    assert await settled(running.db, expected) == expected
+    [(_, params)] = api.sent("sendMessage")
+    assert str(params["chat_id"]) == CHAT
+    assert f"/s/{running.token}" in params["text"] and CODE in params["text"]
+    after = await delivery_facts(running.db)
+    assert after != before
+    for _ in range(2):  # Twilio posts the callback again: nothing more is queued or sent
+        assert await running.status(sid, status, "30003") == 204
+        assert await delivery_facts(running.db) == after
+    assert await running.status(sid, "delivered") == 204  # late and no further: ignored
+    assert await delivery_facts(running.db) == after
+    assert len(api.sent("sendMessage")) == 1 and len(running.twilio.requests) == 1
+
+
+async def test_every_status_callback_replayed_three_times_changes_the_facts_once(running: Running) -> None:
+    await running.sms("Chao")
+    await running.sms("5")
+    first, second = await _sids_sent(running.db)
+    # (sid, status, error, whether the first delivery moves anything): both rows are "sent" already.
+    callbacks = [(first, "queued", None, False), (first, "sent", None, False), (first, "delivered", None, True),
+                 (first, "sent", None, False), (second, "sent", None, False), (second, "failed", "21610", True)]
+    for sid, status, error, moves in callbacks:
+        before = await delivery_facts(running.db)
+        assert await running.status(sid, status, error) == 204
+        after = await delivery_facts(running.db)
+        assert (after != before) == moves, (sid, status)
+        for _ in range(2):  # Twilio posts it again: nothing changes
+            assert await running.status(sid, status, error) == 204
+            assert await delivery_facts(running.db) == after
+    outbox, *_, contacts, _ = after
+    assert [row.status for row in outbox] == ["delivered", "failed"] and contacts[0].opted_out_at is not None
+    assert len(running.twilio.requests) == 2  # a report never sends anything

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.keys import SETTINGS
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.sms_web import DESK, esms_config
 from channels.contract import ChannelName, Inbound
 from storage import OutboxMessage, update_agency_settings
-from tests.bot.test_bot_sms import PHONE, PUBLIC, T0, seed
+from tests.bot.test_bot_sms import CHAT, PHONE, PUBLIC, T0, delivery_facts, invited_by_sms, seed, settled
 from tests.bot.test_bot_telegram import drained
 from tests.channels.esms_fake import FakeEsms
 
@@ -78,17 +78,67 @@ async def test_replies_go_through_esms_and_reports_come_back(running: Running) -
     assert await statuses(running.db) == ["delivered"]
 
 
-async def test_an_undelivered_sms_is_handed_on(running: Running) -> None:
-    handed: list[tuple[str, str]] = []
+@pytest.fixture
+async def esms_settings(db, database_url: str) -> AsyncIterator[tuple[Settings, FakeEsms]]:
+    """eSMS on a local server; the dossier seeded (the app not started)."""
+    esms = FakeEsms()
+    await esms.start()
+    settings = load_settings(env_file=None, database_url=database_url, default_flow="quick", public_url=PUBLIC,
+                             esms_api_key="KEY", esms_secret_key="SECRET", esms_brandname="UBND-P1",
+                             esms_api_base_url=esms.base_url)
+    await seed(db, settings)
+    try:
+        yield settings, esms
+    finally:
+        await esms.stop()
 
-    async def fall_back(s, row, status: str) -> None:
-        handed.append((row.provider_message_id, status))
 
-    running.app[DESK].on_failed = fall_back
+@pytest.mark.parametrize(("report", "status"), [
+    ({"SendStatus": "5", "SendSuccess": "0", "SendFailed": "1"}, "undelivered"),
+    ({"SendStatus": "4"}, "failed"),
+], ids=["undelivered", "failed"])
+async def test_an_undelivered_sms_is_handed_on(db, esms_settings, report: dict, status: str) -> None:
+    """eSMS's delivery report (HTTPS GET) says the invitation did not arrive: the agency's plan
+    goes on to Telegram, once however often the report comes."""
+    settings, esms = esms_settings
+    async with invited_by_sms(db, settings) as (url, app, api):
+        running = Running(url, esms, db, app)
+        [body] = esms.requests
+        assert body["Phone"] == "0912345678" and "/s/" in body["Content"]
+        key = esms_config(settings).callback_key
+        before = await delivery_facts(db)
+        assert await running.report(key, SMSID="esms-0001", **report) == 200
+        expected = [("sms", status, "invite", f"esms:{report['SendStatus']}"), ("telegram", "sent", "invite", None)]
+        assert await settled(db, expected) == expected
+        after = await delivery_facts(db)
+        assert after != before
+        for _ in range(2):
+            assert await running.report(key, SMSID="esms-0001", **report) == 200
+            assert await delivery_facts(db) == after
+    [(_, params)] = api.sent("sendMessage")
+    assert str(params["chat_id"]) == CHAT and "/s/" in params["text"]
+    assert len(esms.requests) == 1
+
+
+async def test_every_delivery_report_replayed_three_times_changes_the_facts_once(running: Running) -> None:
     await running.sms("Chao", "1")
+    await running.sms("5", "2")
     key = esms_config(running.app[SETTINGS]).callback_key
-    await running.report(key, SMSID="esms-0001", SendStatus="5", SendSuccess="0", SendFailed="1")
-    assert handed == [("esms-0001", "undelivered")]
+    # (SMSID, query, whether the first delivery moves anything): both rows are "sent" already.
+    reports = [("esms-0001", {"SendStatus": "1"}, False), ("esms-0001", {"SendStatus": "7"}, False),
+               ("esms-0001", {"SendStatus": "5", "SendSuccess": "1", "SendFailed": "0"}, True),
+               ("esms-0001", {"SendStatus": "4"}, False),
+               ("esms-0002", {"SendStatus": "5", "SendSuccess": "0", "SendFailed": "1"}, True),
+               ("esms-unknown", {"SendStatus": "5", "SendSuccess": "1"}, False)]
+    for sms_id, query, moves in reports:
+        before = await delivery_facts(running.db)
+        assert await running.report(key, SMSID=sms_id, **query) == 200
+        after = await delivery_facts(running.db)
+        assert (after != before) == moves, (sms_id, query)
+        for _ in range(2):  # eSMS calls again: nothing changes
+            assert await running.report(key, SMSID=sms_id, **query) == 200
+            assert await delivery_facts(running.db) == after
+    assert await statuses(running.db) == ["delivered", "undelivered"] and len(running.esms.requests) == 2
 
 
 async def test_an_agency_may_send_with_diacritics(running: Running) -> None:

@@ -16,8 +16,11 @@ from live import serve_app_here
 from sqlalchemy import func, select
 
 from bot.app import create_app
+from bot.commands import SAMPLE_DOSSIER, simulate_json
+from bot.schedule import schedule_survey
 from bot.settings import Settings, load_settings
-from bot.dispatch_app import SENDERS
+from bot.dispatch_app import SCHEDULER, SENDERS
+from bot.surveys import send_survey
 from channels.contract import ChannelName, Delivery, Outbound
 from storage import (
     ContactAddress,
@@ -27,12 +30,16 @@ from storage import (
     OutboxMessage,
     Survey,
     evaluation_answers,
+    find_agency,
+    find_contact_address,
+    open_database,
+    update_agency_settings,
     upsert_agency,
     upsert_contact_address,
     upsert_dossier,
 )
-from storage.provider_tokens import TokenPair, load_tokens, save_tokens
-from storage.tables import SurveySession
+from storage.provider_tokens import TokenPair, load_tokens, note_activity, save_tokens
+from storage.tables import AddressActivity, SurveySession
 from survey_flows import (
     Env,
     TextReply,
@@ -49,13 +56,14 @@ from tests.channels.test_channels_zalo import (
     text_event,
 )
 from tests.bot.dispatchkit import break_alert_rule
-from tests.bot.test_bot_telegram import drained
+from tests.bot.test_bot_telegram import _columns, drained
 from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 CODE = "000.17.22.H56-261118-0001"
 CODE2 = "000.17.22.H56-261118-0002"
 PHONE = "+84912345678"
+ALWAYS = {"contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7]}
 
 
 @dataclass
@@ -211,11 +219,67 @@ async def test_follow_welcomes_and_unfollow_marks_the_address_unreachable(runnin
     assert address.unreachable_at is not None
 
 
-async def test_outside_the_reply_window_the_oa_stays_silent(running: Running, database_url: str) -> None:
-    await running.post(text_event("m1", CODE))
-    running.app[SENDERS]["zalo"]._window._hours = 0  # the outbox's OA sender
-    await running.post(text_event("m2", "c:overall:5"))
-    assert len(running.zalo.sent()) == 1
+async def invite_on_plan(db, settings: Settings, code: str, plan: list[str], *, now: datetime) -> int:
+    """The dossier's survey with its invitation due now on the agency's channel plan (the timers
+    API v1 records when a dossier is returned); the app's scheduler sends it."""
+    async with db.transaction() as s:
+        agency = await find_agency(s, "000.17.22.H56")
+        agency_settings = await update_agency_settings(s, agency.id, ALWAYS | {"channel_plan": plan})
+    invitation = await send_survey(db, settings, code, now=now)
+    async with db.transaction() as s:
+        await schedule_survey(s, survey_id=invitation.survey_id, agency_settings=agency_settings, returned_at=now,
+                              expires_at=invitation.expires_at, now=now)
+    return invitation.survey_id
+
+
+async def outbox_rows(db) -> list[tuple[str, str, str | None, str | None]]:
+    """(channel, status, kind, last error) of every outbox row, in order."""
+    async with db.transaction() as s:
+        rows = await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)
+                               .execution_options(populate_existing=True))
+        return [(r.channel, r.status, r.payload.get("kind"), r.last_error) for r in rows]
+
+
+async def settled(db, expected: list, timeout: float = 10.0) -> list:
+    """The outbox rows once they are `expected` (or whatever they are after `timeout`, to compare)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (rows := await outbox_rows(db)) != expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return rows
+
+
+@pytest.mark.parametrize("window_hours", [1, 3])
+async def test_the_reply_window_setting_decides_between_the_oa_and_the_plans_next_channel(
+    db, database_url: str, zalo: FakeZalo, window_hours: int,
+) -> None:
+    """The citizen follows the OA and last wrote two hours ago; the plan is OA chat, then ZNS.
+    ZALO_REPLY_WINDOW_HOURS=1: the OA may not write, so the invitation goes by ZNS; =3: by the OA."""
+    settings = zalo_settings(database_url, zalo, zalo_reply_window_hours=window_hours)
+    await seed(db)
+    now = datetime.now(UTC)
+    async with db.transaction() as s:
+        phone = await find_contact_address(s, "sms", PHONE)
+        s.add(ContactAddress(contact_id=phone.contact_id, channel="zalo", address=USER, created_at=T0))
+        await note_activity(s, channel="zalo", address=USER, now=now - timedelta(hours=2), wrote=True, following=True)
+    app = create_app(settings)
+    async with serve_app_here(app):
+        survey_id = await invite_on_plan(db, settings, CODE, ["zalo", "zalo_zns"], now=now)
+        await app[SCHEDULER].run_due()
+        if window_hours == 1:
+            expected = [("zalo", "failed", "invite", "outside_window"), ("zalo_zns", "sent", "invite", None)]
+        else:
+            expected = [("zalo", "sent", "invite", None)]
+        assert await settled(db, expected) == expected
+    templates = zalo.sent("/message/template")
+    if window_hours == 1:
+        assert zalo.sent() == []  # the OA stayed silent
+        assert [c.body["tracking_id"] for c in templates] == [str(survey_id)]
+        assert templates[0].body["phone"] == "84912345678"
+    else:
+        [call] = zalo.sent()
+        assert call.body["recipient"] == {"user_id": USER} and "/s/" in call.body["message"]["text"]
+        assert templates == []
 
 
 async def test_an_invalid_token_is_refreshed_once_and_the_rotated_pair_stored(running: Running) -> None:
@@ -229,27 +293,96 @@ async def test_an_invalid_token_is_refreshed_once_and_the_rotated_pair_stored(ru
     assert (pair.access_token, pair.refresh_token) == ("AT-2", "RT-2")
 
 
-async def test_two_concurrent_refreshes_use_the_refresh_token_once(running: Running) -> None:
+async def test_two_concurrent_refreshes_use_the_refresh_token_once(running: Running, database_url: str) -> None:
+    """Each worker has its own engine, as two processes would: only the database's lock is shared
+    (on SQLite one Database's in-process writer lock would serialise them and prove nothing)."""
     from bot.zalo_tokens import DbTokens
 
     running.zalo.refresh_delay = 0.3
     async with running.db.transaction() as s:
         await save_tokens(s, "zalo_oa", TokenPair("AT-0", "RT-1", T0 + timedelta(days=900)), now=T0)
-    async with aiohttp.ClientSession() as http:
-        workers = [DbTokens(running.db, running.settings, http) for _ in range(2)]
+    async with open_database(database_url) as a, open_database(database_url) as b, aiohttp.ClientSession() as http:
+        assert a.writer is not b.writer  # nothing in-process is shared between the two
+        workers = [DbTokens(d, running.settings, http) for d in (a, b)]
         fresh = await asyncio.gather(*(w.refresh("AT-0") for w in workers))
     assert fresh == ["AT-2", "AT-2"]
     refreshes = running.zalo.sent("/v4/oa/access_token")
     assert [c.body["refresh_token"] for c in refreshes] == ["RT-1"]
 
 
+@pytest.fixture
+async def hosts() -> AsyncIterator[tuple[FakeZalo, FakeZalo, FakeZalo]]:
+    """Zalo's OA, OAuth and ZNS hosts on three ports, each speaking only its own API."""
+    fakes = FakeZalo.hosts()
+    for fake in fakes:
+        await fake.start()
+    yield fakes
+    for fake in fakes:
+        await fake.stop()
+
+
+async def test_each_zalo_api_is_called_on_its_own_host(db, database_url: str, hosts) -> None:
+    """OA messages, the token refresh, ZNS invitations and rating/get each reach the host of their
+    setting (a swapped base URL meets a host that answers 404 to the others' paths)."""
+    from bot.commands_zalo import zalo_reconcile
+
+    oa, oauth, zns = hosts
+    assert len({oa.base_url, oauth.base_url, zns.base_url}) == 3
+    settings = zalo_settings(database_url, oa, zalo_oauth_base_url=oauth.base_url,
+                             zalo_zns_api_base_url=zns.base_url)
+    await seed(db)
+    async with db.transaction() as s:  # a stored token Zalo no longer takes: -124, refresh, retry
+        await save_tokens(s, "zalo_oa", TokenPair("AT-0", "RT-1", T0 + timedelta(days=900)), now=T0)
+    app = create_app(settings)
+    async with serve_app_here(app) as url:
+        assert await Running(url, oa, db, app, settings).post(text_event("m1", CODE)) == 200
+        survey_id = await invite_on_plan(db, settings, CODE2, ["zalo_zns"], now=datetime.now(UTC))
+        await app[SCHEDULER].run_due()
+        expected = [("zalo", "sent", None, None), ("zalo_zns", "sent", "invite", None)]
+        assert await settled(db, expected) == expected
+    zns.ratings = [{"rate": 5, "msgId": "zz1", "trackingId": str(survey_id), "note": "", "feedbacks": []}]
+    assert await zalo_reconcile(settings, days=7) == {"recorded": 1}
+
+    assert [(c.path, c.token) for c in oa.calls] == [("/v3.0/oa/message/cs", "AT-0"), ("/v3.0/oa/message/cs", "AT-2")]
+    assert [(c.path, c.body["refresh_token"], c.secret_key) for c in oauth.calls] == [
+        ("/v4/oa/access_token", "RT-1", APP_SECRET)]
+    assert [(c.path, c.token) for c in zns.calls] == [("/message/template", "AT-2"), ("/rating/get", "AT-2")]
+    assert zns.calls[0].body["tracking_id"] == str(survey_id) and zns.calls[1].body["template_id"] == "tpl-9"
+
+
+async def stored(db, code: str) -> tuple[dict, dict, Survey, Dossier]:
+    """Every column of the dossier's evaluation, its answers (column by column), its survey and dossier."""
+    async with db.transaction() as s:
+        dossier = await s.scalar(select(Dossier).where(Dossier.code == code))
+        evaluation = await s.scalar(select(Evaluation).where(Evaluation.dossier_id == dossier.id))
+        rows = await evaluation_answers(s, evaluation.id)
+        survey = await s.scalar(select(Survey).where(Survey.dossier_id == dossier.id)
+                                .execution_options(populate_existing=True))
+    answers = {a.field: _columns(a, leave_out=("id", "evaluation_id", "field")) for a in rows}
+    assert len(answers) == len(rows)
+    return _columns(evaluation), answers, survey, dossier
+
+
+def real_only(header: dict, answers: dict, survey: Survey, dossier: Dossier, before: datetime,
+              after: datetime) -> None:
+    """What only a real evaluation has: its ids, when it was completed, the dossier's computed points."""
+    assert before <= header.pop("completed_at") <= after
+    assert header == {"id": header["id"], "dossier_id": dossier.id, "survey_id": survey.id,
+                      "agency_id": dossier.agency_id, "officer_id": None}
+    # Computed from the dossier's dates (received 18/11, due 20/11, returned 19/11: early), not asked.
+    assert answers.pop("indicator.1") == {"value": 2, "level": None, "text": None, "items": None}
+
+
 async def test_zns_rating_and_oa_conversation_give_evaluations_shaped_like_the_simulators(
     running: Running,
 ) -> None:
-    from bot.zalo_rating import ZnsInvitations, invite_by_zns
+    """Both evaluations against `hailong simulate quick --channel zalo --json` given the same
+    answers, field by field; what legitimately differs is named and checked on its own."""
+    from bot.zalo_rating import FLOW_ID, ZnsInvitations, invite_by_zns
     from bot.zalo_tokens import DbTokens
     from channels.zalo_zns import ZnsSender
 
+    before = datetime.now(UTC)
     async with aiohttp.ClientSession() as http:
         zns = ZnsSender(http, running.zalo.base_url, DbTokens(running.db, running.settings, http), "tpl-9")
         sender = ZnsInvitations(running.db, running.settings, zns)
@@ -264,14 +397,49 @@ async def test_zns_rating_and_oa_conversation_give_evaluations_shaped_like_the_s
                               ("Hướng dẫn không rõ ràng", "Phải chờ lâu"))
     assert await running.post(feedback) == 200
     assert await running.post(feedback) == 200  # redelivered: still one evaluation
-    channel, oa = await answers(running.db, CODE)
-    assert (channel, oa) == ("zalo", simulated(["2", "khong hai long", "bỏ qua"]))
-    channel, zns = await answers(running.db, CODE2)
-    assert channel == "zalo"
-    assert zns["satisfaction.overall"] == simulated(["4", "hai long", "bỏ qua"])["satisfaction.overall"]
+    after = datetime.now(UTC)
+    schema = load_schema()
+    compared = ("flow", "lang", "schema_version", "channel", "status")
+
+    # The OA conversation: the simulator's record, header and answers.
+    record = simulate_json("quick", lang="vi", channel="zalo", lines=["2", "khong hai long", "bỏ qua"],
+                           context=SAMPLE_DOSSIER | {"dossier_code": CODE})
+    header, oa, survey, dossier = await stored(running.db, CODE)
+    assert {"flow": header.pop("flow_id"), "lang": header.pop("language"),
+            "schema_version": header.pop("schema_version"), "channel": header.pop("channel"),
+            "status": survey.status} == {k: record[k] for k in compared}
+    assert record["channel"] == "zalo" and record["status"] == "completed"
+    # The revision the survey pinned when it started (0: the shipped file) is the simulator's version.
+    assert header.pop("flow_revision") == survey.flow_revision == 0
+    assert record["flow_version"] == load_flow("quick", schema).version
+    real_only(header, oa, survey, dossier, before, after)
+    assert oa == record["answers"]
+
+    # The ZNS rating: the same header but for the flow (Zalo's template is not a flow file).
+    record = simulate_json("quick", lang="vi", channel="zalo", lines=["4", "hai long", "bỏ qua"],
+                           context=SAMPLE_DOSSIER | {"dossier_code": CODE2})
+    header, zns, survey, dossier = await stored(running.db, CODE2)
+    assert {"lang": header.pop("language"), "schema_version": header.pop("schema_version"),
+            "channel": header.pop("channel"), "status": survey.status} == {
+        k: record[k] for k in compared if k != "flow"}
+    # Differs by design: the flow is the template's name, revision 0 (no flow file, no version);
+    # the channel is "zalo" on both sides (the schema's channels have no "zalo_zns"; only the
+    # outbox row of the invitation is on "zalo_zns").
+    assert (header.pop("flow_id"), header.pop("flow_revision")) == (FLOW_ID, 0)
+    assert record["flow"] == "quick" and record["flow_version"] == load_flow("quick", schema).version
+    assert "zalo_zns" not in schema.channel_ids() and survey.channel == "zalo"
+    real_only(header, zns, survey, dossier, before, after)
+    # The answers: the rating's fields are schema fields, each answer with the simulator's columns;
+    # the overall level is the simulator's for the same 4 stars. The template asks no officer
+    # question; the flow asks no reasons and "bỏ qua" skipped its comment.
+    assert zns["satisfaction.overall"] == record["answers"]["satisfaction.overall"]
+    assert set(record["answers"]) - set(zns) == {"satisfaction.officer_attitude"}
+    assert set(zns) - set(record["answers"]) == {"reasons", "comment"}
+    assert all(schema.field(name) is not None for name in zns)
+    assert {tuple(a) for a in (*zns.values(), *record["answers"].values())} == {("value", "level", "text", "items")}
     assert zns["reasons"] == {"value": None, "level": None, "text": None, "items": ["unclear_guidance", "other"]}
+    assert set(zns["reasons"]["items"]) <= {o.code for o in schema.reasons}
     assert zns["comment"] == {"value": None, "level": None, "text": "Cán bộ nhiệt tình\nPhải chờ lâu", "items": None}
-    assert {tuple(a) for a in (*oa.values(), *zns.values())} == {("value", "level", "text", "items")}
 
 
 async def test_reconcile_pulls_the_ratings_the_webhook_missed(running: Running) -> None:
@@ -380,3 +548,45 @@ async def test_a_failed_zns_rating_records_no_event_id_so_its_redelivery_is_appl
     assert await running.post(rating) == 200
     assert await facts(running.db) == after
     assert running.zalo.calls == []  # a rating is answered by nobody
+
+
+# --- every follow, unfollow and rating replayed three times (issue #6) --------------------
+
+
+async def zalo_facts(db) -> tuple:
+    """`facts` and what follow and unfollow change: the address's reachability and its activity."""
+    async with db.transaction() as s:
+        addresses = (await s.execute(
+            select(ContactAddress.channel, ContactAddress.address, ContactAddress.unreachable_at)
+            .order_by(ContactAddress.id).execution_options(populate_existing=True))).all()
+        activity = (await s.execute(
+            select(AddressActivity.channel, AddressActivity.address, AddressActivity.last_inbound_at,
+                   AddressActivity.following, AddressActivity.updated_at)
+            .order_by(AddressActivity.id).execution_options(populate_existing=True))).all()
+    return await facts(db), addresses, activity
+
+
+async def test_follow_unfollow_and_ratings_replayed_three_times_act_once(running: Running) -> None:
+    invitation = await send_survey(running.db, running.settings, CODE2, now=datetime.now(UTC))
+    events = [follow_event(), text_event("m1", CODE), follow_event("unfollow", ts="1764039700000"),
+              follow_event(ts="1764039800000"), feedback_event("zns-msg-5", 3, str(invitation.survey_id), "Chậm")]
+    for event in events:
+        before = await zalo_facts(running.db)
+        assert await running.post(event) == 200
+        after, calls = await zalo_facts(running.db), list(running.zalo.calls)
+        assert after != before, event["event_name"]
+        for _ in range(2):  # the second and third deliveries change nothing and send nothing
+            assert await running.post(event) == 200
+            assert await zalo_facts(running.db) == after and running.zalo.calls == calls
+    final = after
+    _, addresses, activity = final
+    assert [(a.channel, a.unreachable_at) for a in addresses if a.channel == "zalo"] == [("zalo", None)]
+    assert [a.following for a in activity] == [True]
+    assert len(running.zalo.texts()) == 3  # two welcomes and the first question
+    for _ in range(2):  # the whole history again, the old unfollow included: still followed, reachable
+        for event in events:
+            assert await running.post(event) == 200
+    assert await zalo_facts(running.db) == final and running.zalo.calls == calls
+    statuses = await asyncio.gather(*(running.post(follow_event(ts="1764039900000")) for _ in range(3)))
+    assert statuses == [200] * 3 and len(running.zalo.texts()) == 4  # three at once: one welcome
+    assert (await answers(running.db, CODE2))[1]["satisfaction.overall"]["value"] == 3

@@ -1,4 +1,8 @@
-"""A local HTTP server speaking the Zalo OA, OAuth and ZNS APIs (one host for all three), recording calls.
+"""A local HTTP server speaking the Zalo OA, OAuth and ZNS APIs, recording calls.
+
+One `FakeZalo()` serves all three APIs on one host; `FakeZalo.hosts()` gives three servers, each
+speaking only its own API (the others' paths are 404) and sharing one OA token pair, as Zalo's
+three hosts do; each records only the calls it received.
 
 - OA `POST /v3.0/oa/message/cs` and ZNS `POST /message/template`, `GET /rating/get` want a valid
   `access_token` header, else `{"error": -124}`.
@@ -43,10 +47,21 @@ class Call:
     secret_key: str | None = None
 
 
+OA, OAUTH, ZNS = "oa", "oauth", "zns"
+
+
 @dataclass
-class FakeZalo(FakeServer):
+class Account:
+    """The OA's current token pair as Zalo holds it (shared by the three hosts)."""
+
     access_token: str = "AT-1"
     refresh_token: str = "RT-1"
+
+
+@dataclass
+class FakeZalo(FakeServer):
+    apis: frozenset[str] = frozenset({OA, OAUTH, ZNS})
+    account: Account = field(default_factory=Account)
     calls: list[Call] = field(default_factory=list)
     errors: dict[str, list[int]] = field(default_factory=dict)
     ratings: list[dict[str, Any]] = field(default_factory=list)
@@ -55,11 +70,29 @@ class FakeZalo(FakeServer):
     _runner: web.AppRunner | None = None
     _serial: int = 0
 
+    @classmethod
+    def hosts(cls) -> tuple[FakeZalo, FakeZalo, FakeZalo]:
+        """The OA, OAuth and ZNS hosts, one API each, sharing one token pair (not started)."""
+        account = Account()
+        oa, oauth, zns = (cls(apis=frozenset({api}), account=account) for api in (OA, OAUTH, ZNS))
+        return oa, oauth, zns
+
+    @property
+    def access_token(self) -> str:
+        return self.account.access_token
+
+    @property
+    def refresh_token(self) -> str:
+        return self.account.refresh_token
+
     def routes(self, app: web.Application) -> None:
-        app.router.add_post("/v3.0/oa/message/cs", self._message)
-        app.router.add_post("/message/template", self._template)
-        app.router.add_get("/rating/get", self._ratings)
-        app.router.add_post("/v4/oa/access_token", self._refresh)
+        if OA in self.apis:
+            app.router.add_post("/v3.0/oa/message/cs", self._message)
+        if ZNS in self.apis:
+            app.router.add_post("/message/template", self._template)
+            app.router.add_get("/rating/get", self._ratings)
+        if OAUTH in self.apis:
+            app.router.add_post("/v4/oa/access_token", self._refresh)
 
     def sent(self, path: str = "/v3.0/oa/message/cs") -> list[Call]:
         return [c for c in self.calls if c.path == path]
@@ -109,6 +142,6 @@ class FakeZalo(FakeServer):
         if form.get("refresh_token") != self.refresh_token or request.headers.get("secret_key") != APP_SECRET:
             return web.json_response({"error": -14014, "error_name": "Invalid refresh token"})
         n = int(self.refresh_token.split("-")[1]) + 1
-        self.access_token, self.refresh_token = f"AT-{n}", f"RT-{n}"
+        self.account.access_token, self.account.refresh_token = f"AT-{n}", f"RT-{n}"
         return web.json_response({"access_token": self.access_token, "refresh_token": self.refresh_token,
                                   "expires_in": "90000"})
