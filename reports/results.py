@@ -46,6 +46,10 @@ class Row:
         """This row as it may be published: groups under MIN_PUBLIC_GROUP lose every figure."""
         if self.evaluations >= MIN_PUBLIC_GROUP:
             return self
+        return self.withheld()
+
+    def withheld(self) -> Row:
+        """This row with every figure emptied, whatever its size (see reports.public.protect)."""
         return replace(self, levels=None, shares=None, rate=None, rates={}, means={}, total=None,
                        band=None, suppressed=True)
 

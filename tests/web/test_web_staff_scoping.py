@@ -43,6 +43,52 @@ def test_staff_of_a_get_403_on_b_in_the_ui_and_by_url(chromium, live_db_url) -> 
             assert page.goto(base + _report(AGENCY_B, fmt)).status == 403, fmt
         page.close()
 
+        for username in ("viewer_a", "manager_a"):
+            page = chromium.new_page()
+            browser_sign_in(page, base, username)
+            _tampered_report_form_is_403(page, base)
+            _tampered_export_links_are_403(page, base)
+            page.close()
+
+
+def _submit_report_form(page):
+    with page.expect_response(lambda r: "/staff/reports?" in r.url and r.request.method == "GET") as answer:
+        page.locator("#sr-pick button[type=submit]").click()
+    page.wait_for_load_state()
+    return answer.value
+
+
+def _tampered_report_form_is_403(page, base: str) -> None:
+    """The picker offers A only; a browser that adds B's option to it and submits is refused by the server."""
+    page.goto(base + _report(AGENCY_A))
+    assert _submit_report_form(page).status == 200  # the untouched form goes through
+    assert AGENCY_B not in page.locator("#sr-agency").inner_html()
+    page.evaluate("code => document.querySelector('#sr-agency').add(new Option('UBND Phường 2', code))", AGENCY_B)
+    page.select_option("#sr-agency", AGENCY_B)
+    answer = _submit_report_form(page)
+    assert f"agency={AGENCY_B}" in answer.url
+    assert answer.status == 403 and "Không có quyền" in page.content() and "sr-figures" not in page.content()
+    page.screenshot(path=screenshot_path("scoping-tampered-report-403"), full_page=True)
+
+
+def _tampered_export_links_are_403(page, base: str) -> None:
+    """Each export link of A's report, pointed at B (and made a plain link), is refused by the server."""
+    page.goto(base + _report(AGENCY_A))
+    kinds = page.locator("a[data-export]").evaluate_all("links => links.map(a => a.dataset.export)")
+    assert set(kinds) == {"xlsx", "csv", "dataset"}
+    for kind in kinds:
+        page.goto(base + _report(AGENCY_A))
+        link = page.locator(f"a[data-export={kind}]")
+        assert f"agency={AGENCY_A}" in link.get_attribute("href")
+        link.evaluate("(a, code) => { const u = new URL(a.href); u.searchParams.set('agency', code);"
+                      " a.href = u.toString(); a.removeAttribute('download'); }", AGENCY_B)
+        with page.expect_response(lambda r: "/staff/reports/export?" in r.url) as answer:
+            link.click()
+        assert f"agency={AGENCY_B}" in answer.value.url and f"format={kind}" in answer.value.url
+        assert answer.value.status == 403, kind
+        assert "Không có quyền" in answer.value.text() and "attachment" not in answer.value.headers.get(
+            "content-disposition", ""), kind
+
 
 def test_every_b_url_is_403_for_every_user_of_a(live_db_url) -> None:
     seeded = seed_staff(live_db_url)
