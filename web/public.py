@@ -17,6 +17,7 @@ from reports.public import public_page
 from reports.tables import DIMENSION_NAMES
 from storage import find_agency, list_agencies
 from web.home import page_language
+from web.texts import translate
 
 routes = web.RouteTableDef()
 
@@ -42,5 +43,6 @@ async def public_results(request: web.Request) -> web.Response:
         lang=lang, page=page, agencies=agencies, chosen=chosen, periods=recent_periods(today, window, cutoff),
         period=page.results.period, fmt=formats, dimensions=DIMENSION_NAMES,
         trend=Markup(page.trend_svg), levels=Markup(page.levels_svg),
+        t=lambda key, **v: translate(key, lang, **v),
     )
     return web.Response(text=html, content_type="text/html")
