@@ -57,6 +57,7 @@ from tests.channels.test_channels_zalo import (
 )
 from tests.bot.dispatchkit import break_alert_rule
 from tests.bot.test_bot_telegram import _columns, drained
+from tests.bot.test_bot_sms import outbox_rows, settled  # the same outbox waits
 from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -230,23 +231,6 @@ async def invite_on_plan(db, settings: Settings, code: str, plan: list[str], *, 
         await schedule_survey(s, survey_id=invitation.survey_id, agency_settings=agency_settings, returned_at=now,
                               expires_at=invitation.expires_at, now=now)
     return invitation.survey_id
-
-
-async def outbox_rows(db) -> list[tuple[str, str, str | None, str | None]]:
-    """(channel, status, kind, last error) of every outbox row, in order."""
-    async with db.transaction() as s:
-        rows = await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)
-                               .execution_options(populate_existing=True))
-        return [(r.channel, r.status, r.payload.get("kind"), r.last_error) for r in rows]
-
-
-async def settled(db, expected: list, timeout: float = 10.0) -> list:
-    """The outbox rows once they are `expected` (or whatever they are after `timeout`, to compare)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (rows := await outbox_rows(db)) != expected and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-    return rows
 
 
 @pytest.mark.parametrize("window_hours", [1, 3])
