@@ -28,8 +28,7 @@ from pathlib import Path
 from reports.export import Format, render
 from reports.periods import parse_period
 from reports.results import build_results
-from storage import open_database, refresh_settlement, settlement_totals, upgrade
-from storage import rollup
+from storage import open_database, refresh_settlement, rollup, settlement_totals, upgrade
 from storage.results import Dimension, settlement_detail
 from survey_flows import load_schema
 

@@ -54,8 +54,8 @@ async def answers(n: int, work: Path, pg_url: str | None) -> list[tuple[str, ...
 
 async def schedule(n: int, work: Path) -> tuple[float, float]:
     """(b): seconds to open and schedule `n` returned dossiers, and the process's peak memory."""
-    from bot.schedule_bulk import schedule_returned
-    from bot.settings import load_settings
+    from bot.common.settings import load_settings
+    from bot.conversation.schedule_bulk import schedule_returned
     from storage import open_database, upgrade_async
 
     path = work / "b.db"

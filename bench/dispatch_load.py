@@ -141,8 +141,8 @@ class Served:
 
 
 async def _seed(url: str, citizens: int) -> list[str]:
-    from bot.settings import load_settings
-    from bot.surveys import send_survey
+    from bot.common.settings import load_settings
+    from bot.conversation.surveys import send_survey
     from storage import open_database, upsert_agency, upsert_dossier
 
     now = datetime.now(timezone.utc)
@@ -205,7 +205,7 @@ async def _fresh_schema(url: str) -> str:
 
 async def drain_run(n: int, limit: float, work: Path) -> tuple[float, int, int]:
     """Queue `n` messages to different people and drain them through a limited provider double."""
-    from bot.dispatch import Dispatcher, Policy
+    from bot.conversation.dispatch import Dispatcher, Policy
     from channels.contract import Delivery, SendOutcome
     from storage import enqueue, open_database, upgrade_async
     from storage.limits import Rate

@@ -1,28 +1,50 @@
-"""The web application: `create_app(settings)`, resources opened and closed by cleanup_ctx."""
+"""The composition root: `create_app(settings)` wires settings, database, channels, background work and routes.
+
+Channel set-ups (cleanup_ctx) register their Sender in `app[SENDERS]`; the background tasks
+start on start-up, after every cleanup_ctx has run, and stop on shutdown, before the database closes.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.conversation import Conversations
-from bot.keys import CONVERSATIONS, DATABASE, SETTINGS, TEMPLATES
-from bot.settings import Settings
-from bot.dispatch_app import SCHEDULER, SENDERS, setup_dispatch
-from bot.sms_web import DESK as SMS_DESK
-from bot.sms_web import setup_routes as setup_sms_routes
-from bot.sms_web import sms_context
-from bot.telegram import DESK, open_desk
-from bot.telegram import webhook as telegram_webhook
-from bot.zalo import webhook as zalo_webhook
-from bot.zalo import zalo_context
+from bot.common.settings import Settings
+from bot.conversation.dispatch import Dispatcher, policy_of
+from bot.conversation.schedule import Scheduler
+from bot.conversation.sms import AgencySms, SmsDesk, open_sms_sender
+from bot.conversation.telegram import open_desk
+from bot.conversation.turns import Conversations
+from bot.conversation.zalo import ZaloDesk
+from bot.conversation.zalo_tokens import DbTokens, DbWindow
+from bot.conversation.zns import ZnsInvitations
+from bot.web import setup as setup_web
+from bot.web.keys import (
+    BACKGROUND,
+    CONVERSATIONS,
+    DATABASE,
+    DISPATCHER,
+    SCHEDULER,
+    SENDERS,
+    SETTINGS,
+    SMS_DESK,
+    TELEGRAM_DESK,
+    TEMPLATES,
+    ZALO_DESK,
+)
+from bot.web.ops import add_routes as add_ops_routes
+from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
 from channels.telegram import TelegramSender, open_bot
+from channels.zalo import OaSender
+from channels.zalo_zns import ZnsSender
 from storage import open_database
 from survey_flows import load_schema
-from web import setup as setup_web
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -30,7 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[TEMPLATES] = jinja2.Environment(
-        loader=jinja2.PackageLoader("web", "templates"), autoescape=True
+        loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telegram)
@@ -40,11 +62,9 @@ def create_app(settings: Settings) -> web.Application:
     app.on_startup.append(_sms_fallback)  # after setup_dispatch's start: the scheduler exists
     app.cleanup_ctx.append(zalo_context)
     app.cleanup_ctx.append(sms_context)
-    app.router.add_get("/healthz", healthz, name="healthz")
+    add_ops_routes(app)
     setup_web(app)
-    app.router.add_post("/webhooks/telegram", telegram_webhook, name="telegram_webhook")
-    app.router.add_post("/webhooks/zalo", zalo_webhook, name="zalo_webhook")
-    setup_sms_routes(app)
+    setup_webhooks(app)
     return app
 
 
@@ -62,7 +82,7 @@ async def _telegram(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
-        app[DESK] = await open_desk(app[DATABASE], settings, bot, app[CONVERSATIONS])
+        app[TELEGRAM_DESK] = await open_desk(app[DATABASE], settings, bot, app[CONVERSATIONS])
         app[SENDERS]["telegram"] = TelegramSender(bot)
         yield
 
@@ -79,6 +99,59 @@ def smtp_config(settings: Settings) -> SmtpConfig:
                       settings.smtp_password, settings.smtp_starttls)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """Liveness: the process answers."""
-    return web.json_response({"status": "ok"})
+# --- channels ---------------------------------------------------------------------------
+
+async def sms_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: the SMS desk on the app's database, when a provider is configured."""
+    settings = app[SETTINGS]
+    async with open_sms_sender(settings) as sender:
+        if sender is not None:
+            app[SMS_DESK] = SmsDesk(app[DATABASE], settings, app[CONVERSATIONS])
+            if SENDERS in app:  # the outbox drain sends queued SMS (answers, invitations) through it
+                app[SENDERS]["sms"] = AgencySms(app[DATABASE], settings, sender)
+        yield
+
+
+async def zalo_context(app: web.Application) -> AsyncIterator[None]:
+    """The Zalo desk, when the OA secret key (which signs the webhook) is configured."""
+    settings = app[SETTINGS]
+    if not settings.zalo_oa_secret_key:
+        yield
+        return
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        db = app[DATABASE]
+        tokens = DbTokens(db, settings, http)
+        oa = OaSender(http, settings.zalo_oa_api_base_url, tokens, DbWindow(db, settings))
+        app[ZALO_DESK] = ZaloDesk(db, settings, app[CONVERSATIONS])
+        if SENDERS in app:  # the outbox drain sends queued OA messages and ZNS invitations through these
+            zns = ZnsSender(http, settings.zalo_zns_api_base_url, tokens, settings.zalo_zns_rating_template_id)
+            app[SENDERS] |= {"zalo": oa, "zalo_zns": ZnsInvitations(db, settings, zns)}
+        yield
+
+
+# --- the outbox drain and the timers -------------------------------------------------------
+
+def setup_dispatch(app: web.Application) -> None:
+    """Give the app its sender registry; the dispatcher and scheduler start on start-up, stop on shutdown."""
+    app[SENDERS] = {}
+    app.on_startup.append(_start)
+    app.on_shutdown.append(_stop)
+
+
+async def _start(app: web.Application) -> None:
+    db, settings, talk = app[DATABASE], app[SETTINGS], app[CONVERSATIONS]
+    scheduler = Scheduler(db, settings, talk, app[SENDERS])
+    dispatcher = Dispatcher(db, app[SENDERS], policy=policy_of(settings),
+                            on_final=scheduler.fall_back, guard=scheduler.still_wanted)
+    talk.on_enqueue = scheduler.on_enqueue = dispatcher.wake
+    app[SCHEDULER], app[DISPATCHER] = scheduler, dispatcher
+    app[BACKGROUND] = [asyncio.create_task(dispatcher.run(), name="outbox"),
+                   asyncio.create_task(scheduler.run(), name="jobs")]
+
+
+async def _stop(app: web.Application) -> None:
+    for task in app.get(BACKGROUND, []):
+        task.cancel()
+    for task in app.get(BACKGROUND, []):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 
 from channels.contract import ChannelName, Delivery, Outbound, SendOutcome
-from channels.sms import DeliveryReport, Encoding, encoding_of, render as render_text
+from channels.sms import DeliveryReport, Encoding, encoding_of
+from channels.sms import render as render_text
 
 ESMS_API = "https://rest.esms.vn"
 SEND_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"

@@ -19,6 +19,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
 from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
 from channels.telegram_http import AiohttpRequest
 

@@ -22,7 +22,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
-from channels.sms import OPTED_OUT_ERROR, DeliveryReport, render as render_text
+from channels.sms import OPTED_OUT_ERROR, DeliveryReport
+from channels.sms import render as render_text
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWILIO_API = "https://api.twilio.com"

@@ -18,22 +18,17 @@ from storage.accounts import (
     touch_web_session,
     update_user,
 )
-from storage.flow_versions import FlowVersion
-from storage.flow_store import (
-    RevisionRow,
-    add_flow_version,
-    edited_flows,
-    flow_revisions,
-    flow_source,
-    get_flow_version,
-    pin_flow_revision,
-    publish_flow_version,
-    published_revision,
-)
-from storage.staff_admin import audit_entries, count_active_admins, count_audit_entries, list_officers
-
 from storage.agency_settings import get_agency, open_survey_tokens, update_agency_settings
 from storage.db import Database, count_rows, create_database, open_database
+from storage.desk import (
+    Address,
+    DossierCard,
+    StoredDossier,
+    agency_ids,
+    dossier_card,
+    dossier_code_of_token,
+    stored_dossiers,
+)
 from storage.directory import (
     contact_address,
     find_agency,
@@ -48,15 +43,6 @@ from storage.directory import (
     upsert_procedure,
 )
 from storage.dossiers import dossier_names, find_dossier, get_dossier, upsert_dossier
-from storage.desk import (
-    Address,
-    DossierCard,
-    StoredDossier,
-    agency_ids,
-    dossier_card,
-    dossier_code_of_token,
-    stored_dossiers,
-)
 from storage.errors import DuplicateEvaluation, DuplicateSurvey, NotFound, StaleSession, StorageError
 from storage.evaluations import (
     AnswerIn,
@@ -65,10 +51,33 @@ from storage.evaluations import (
     level_counts,
     record_evaluation,
 )
+from storage.flow_store import (
+    RevisionRow,
+    add_flow_version,
+    edited_flows,
+    flow_revisions,
+    flow_source,
+    get_flow_version,
+    pin_flow_revision,
+    publish_flow_version,
+    published_revision,
+)
+from storage.flow_versions import FlowVersion
 from storage.messages import audit, enqueue, record_inbound
-from storage.reach import find_open_survey, mark_unreachable, set_survey_contact
 from storage.migrate import current, current_async, upgrade, upgrade_async
+from storage.reach import find_open_survey, mark_unreachable, set_survey_contact
 from storage.settlement import refresh_settlement, settlement_totals
+from storage.staff_admin import audit_entries, count_active_admins, count_audit_entries, list_officers
+from storage.surveys import (
+    SurveyStatus,
+    create_survey,
+    create_surveys,
+    find_survey,
+    load_session,
+    save_session,
+    set_survey_status,
+    unsurveyed_returned,
+)
 from storage.tables import (
     Agency,
     Answer,
@@ -84,16 +93,6 @@ from storage.tables import (
     Procedure,
     Survey,
     SurveySession,
-)
-from storage.surveys import (
-    SurveyStatus,
-    create_survey,
-    create_surveys,
-    find_survey,
-    load_session,
-    save_session,
-    set_survey_status,
-    unsurveyed_returned,
 )
 
 __all__ = [

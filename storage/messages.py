@@ -12,7 +12,6 @@ from storage import raw
 from storage.db import per_dialect
 from storage.tables import AuditEntry, InboundMessage, OutboxMessage
 
-
 _INBOUND = InboundMessage.__table__
 # ON CONFLICT DO NOTHING, not SELECT-then-INSERT: of two concurrent workers exactly one wins.
 _RECORD_INBOUND = per_dialect(lambda insert: insert(_INBOUND).on_conflict_do_nothing(

@@ -12,7 +12,6 @@ from storage.errors import NotFound
 from storage.surveys import OPEN_STATUSES
 from storage.tables import ContactAddress, Survey
 
-
 _OPEN_SURVEY = (
     select(Survey)
     .join(ContactAddress, ContactAddress.contact_id == Survey.contact_id)

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 

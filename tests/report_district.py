@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from storage import (
-    AnswerIn, Database, create_survey, record_evaluation, set_survey_status, upsert_agency, upsert_dossier,
-    upsert_field, upsert_officer, upsert_procedure,
+    AnswerIn,
+    Database,
+    create_survey,
+    record_evaluation,
+    set_survey_status,
+    upsert_agency,
+    upsert_dossier,
+    upsert_field,
+    upsert_officer,
+    upsert_procedure,
 )
 
 UTC = timezone.utc

@@ -18,11 +18,21 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.schedule import schedule_survey
-from bot.settings import load_settings
-from bot.surveys import send_survey
-from storage import ContactAddress, Evaluation, InboundMessage, OutboxMessage, open_database, upsert_agency
-from storage import find_agency, update_agency_settings, upsert_contact_address, upsert_dossier
+from bot.common.settings import load_settings
+from bot.conversation.schedule import schedule_survey
+from bot.conversation.surveys import send_survey
+from storage import (
+    ContactAddress,
+    Evaluation,
+    InboundMessage,
+    OutboxMessage,
+    find_agency,
+    open_database,
+    update_agency_settings,
+    upsert_agency,
+    upsert_contact_address,
+    upsert_dossier,
+)
 from tests.channels.test_channels_telegram import SECRET, message
 
 ALWAYS = {"channel_plan": ["telegram"], "contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7]}

@@ -7,10 +7,10 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
+from live import free_port
 
 from channels.contract import ChannelName, Delivery, Outbound
 from channels.email import EmailSender, SmtpConfig, render
-from live import free_port
 
 TEXT = ("⚠️ Hồ sơ 000.17.22.H56-210531-0001: người dân chưa hài lòng (satisfaction.overall=0). "
         "Cần xử lý trước 30/11/2026.\nDossier 000.17.22.H56-210531-0001: the applicant is not satisfied.")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.settings import load_settings
-from bot.sms_templates import template_rows
+from bot.cli.main import main
+from bot.common.settings import load_settings
+from bot.office.sms_templates import template_rows
 from channels.contract import ChannelName, Choice, Outbound
 from channels.sms import Encoding, Keyword, invitation, keyword_of, render, size_of, sms_text, unaccent
 

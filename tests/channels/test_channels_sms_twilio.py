@@ -9,7 +9,16 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from channels.contract import ChannelName, Choice, Delivery, Inbound, Outbound
-from channels.twilio import BadPayload, BadSignature, TwilioConfig, check_signature, open_twilio, parse, parse_status, render
+from channels.twilio import (
+    BadPayload,
+    BadSignature,
+    TwilioConfig,
+    check_signature,
+    open_twilio,
+    parse,
+    parse_status,
+    render,
+)
 from tests.channels.twilio_fake import FakeTwilio
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)

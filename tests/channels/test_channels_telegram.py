@@ -9,8 +9,20 @@ import pytest
 
 from channels.contract import ChannelName, Choice, Inbound, Outbound
 from channels.telegram import (
-    ApiCall, BadPayload, BadSecret, Kind, SendResult, TelegramInbound, answer_callback, callback_data,
-    clear_keyboard, open_bot, parse, parse_callback_data, render, send,
+    ApiCall,
+    BadPayload,
+    BadSecret,
+    Kind,
+    SendResult,
+    TelegramInbound,
+    answer_callback,
+    callback_data,
+    clear_keyboard,
+    open_bot,
+    parse,
+    parse_callback_data,
+    render,
+    send,
 )
 from tests.channels.telegram_fake import FakeBotApi
 

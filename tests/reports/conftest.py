@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from report_district import District, seed_district
+
 from storage import Database
 
 

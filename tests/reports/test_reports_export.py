@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from report_district import NOW, District, seed_district
 
-from bot.cli import main
+from bot.cli.main import main
 from reports.export import Format, dataset, render
 from reports.periods import parse_period
 from reports.results import build_results

@@ -9,8 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from storage import (
-    Database, create_survey, find_open_survey, record_inbound, set_survey_contact, upsert_agency,
-    upsert_contact_address, upsert_dossier,
+    Database,
+    create_survey,
+    find_open_survey,
+    record_inbound,
+    set_survey_contact,
+    upsert_agency,
+    upsert_contact_address,
+    upsert_dossier,
 )
 from storage.errors import StaleSession
 from storage.messages import queue

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from storage import (
-    create_survey, find_contact_address, find_open_survey, mark_unreachable, set_survey_contact,
-    set_survey_status, upsert_agency, upsert_contact_address, upsert_dossier,
+    create_survey,
+    find_contact_address,
+    find_open_survey,
+    mark_unreachable,
+    set_survey_contact,
+    set_survey_status,
+    upsert_agency,
+    upsert_contact_address,
+    upsert_dossier,
 )
 
 

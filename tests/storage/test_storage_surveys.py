@@ -212,8 +212,13 @@ async def test_bulk_survey_opening_skips_surveyed_and_evaluated_dossiers(db, see
     from datetime import date
 
     from storage import (
-        AnswerIn, contact_address, create_surveys, record_evaluation, unsurveyed_returned,
-        upsert_contact_address, upsert_dossier,
+        AnswerIn,
+        contact_address,
+        create_surveys,
+        record_evaluation,
+        unsurveyed_returned,
+        upsert_contact_address,
+        upsert_dossier,
     )
 
     async with db.transaction() as s:

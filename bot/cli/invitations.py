@@ -1,0 +1,54 @@
+"""CLI actions of the web side: QR codes and slips for invitations, API keys, kiosk desks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from bot.common.database import open_configured
+from bot.common.settings import Settings
+from bot.conversation.surveys import Invitation, send_survey
+from bot.office.apikeys import create_api_key
+from bot.office.kiosks import set_desk
+from bot.office.slips import Slip, save_qr, telegram_link, write_slip
+from storage import dossier_names, find_survey
+
+
+def invitation_lines(settings: Settings, invitation: Invitation, qr_dir: Path | None) -> Iterator[str]:
+    """The Telegram deep link (when a bot is configured) and the saved QR files (when asked)."""
+    deep_link = telegram_link(settings, invitation.token)
+    if deep_link:
+        yield f"Telegram: {deep_link}"
+    if qr_dir is not None:
+        stem = qr_dir / invitation.dossier_code.replace("/", "_")
+        svg, png = save_qr(invitation.link, stem)
+        yield f"Mã QR / QR code: {svg} {png}"
+
+
+async def slip(settings: Settings, code: str, output: Path, *, now: datetime) -> None:
+    """Create (or find) the dossier's survey and render its printable return slip."""
+    async with open_configured(settings) as db:
+        invitation = await send_survey(db, settings, code, now=now)
+        async with db.transaction() as s:
+            survey = await find_survey(s, token=invitation.token)
+            names = await dossier_names(s, survey.dossier_id)
+    paper = Slip(invitation.dossier_code, names.get("procedure", ""), names.get("agency", ""), invitation.link)
+    click.echo(f"Đã tạo phiếu / slip written: {write_slip(paper, output)}")
+
+
+async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime) -> None:
+    """Create an API key and print it once."""
+    async with open_configured(settings) as db:
+        key = await create_api_key(db, agency_code, label=label, now=now)
+    click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại) / API key (shown once, keep it safe):")
+    click.echo(key)
+
+
+async def add_desk(settings: Settings, agency_code: str, desk_id: str, *, officer: str | None, timeout: int) -> None:
+    """Create or change a kiosk desk and print its address."""
+    async with open_configured(settings) as db:
+        path = await set_desk(db, agency_code, desk_id, officer_code=officer, timeout=timeout)
+    click.echo(f"Quầy / desk: {settings.public_url}{path}")

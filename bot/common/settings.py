@@ -1,0 +1,164 @@
+"""Settings, read in one place: the environment and `.env`, failing loudly on a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.common.errors import SettingsInvalid
+
+
+class Settings(BaseSettings):
+    """Every setting of hailong; `.env.example` lists exactly these keys (a test checks)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HAILONG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/hailong.db", description="SQLite (default) or PostgreSQL URL"
+    )
+    public_url: str = Field("http://127.0.0.1:8080", description="Public base URL of survey links")
+    host: str = Field("127.0.0.1", description="Address the web server listens on")
+    port: int = Field(8080, ge=1, le=65535, description="Port the web server listens on")
+    default_flow: str = Field("nd61-standard", description="Flow used when an agency names none")
+    survey_ttl_hours: int = Field(72, ge=1, le=24 * 90, description="Hours before a survey expires")
+    language: str = Field("vi", description="Default language of citizens: vi or en")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    staff_session_minutes: int = Field(
+        480, ge=5, le=7 * 24 * 60, description="Minutes a staff sign-in stays valid without use"
+    )
+    report_window: str = Field(
+        "cutoff", pattern=r"^(cutoff|calendar)$",
+        description="Report data windows: cutoff (15th to 14th) or calendar months",
+    )
+    report_cutoff_day: int = Field(15, ge=1, le=28, description="First day of a cut-off window")
+    send_limits: str = Field(
+        "telegram=30,sms=10,zalo=10,zalo_zns=10", pattern=r"^([a-z_]+=[0-9.]+)?(,[a-z_]+=[0-9.]+)*$",
+        description="Messages per second per provider, shared by every process: channel=rate,…",
+    )
+    # Telegram keys carry no HAILONG_ prefix: the names Telegram's own docs and tools use.
+    telegram_bot_token: str = Field(
+        "", validation_alias="TELEGRAM_BOT_TOKEN", description="Bot token from @BotFather"
+    )
+    telegram_webhook_secret: str = Field(
+        "", validation_alias="TELEGRAM_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{0,256}$",
+        description="Secret token Telegram sends with every webhook delivery",
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org", validation_alias="TELEGRAM_API_BASE_URL",
+        description="Bot API server: Telegram's, a local Bot API server or a test double",
+    )
+    telegram_bot_username: str = Field(
+        "", validation_alias="TELEGRAM_BOT_USERNAME", description="Bot username, for t.me deep links"
+    )
+    telegram_staff_ids: str = Field(
+        "", validation_alias="TELEGRAM_STAFF_IDS", pattern=r"^[0-9, ]*$",
+        description="Comma-separated Telegram user ids of reception staff",
+    )
+
+    # Zalo keys carry no HAILONG_ prefix either: the names of Zalo's developer console.
+    zalo_app_id: str = Field("", validation_alias="ZALO_APP_ID", description="Zalo app id")
+    zalo_app_secret: str = Field("", validation_alias="ZALO_APP_SECRET",
+                                 description="Zalo app secret key (OAuth token refresh)")
+    zalo_oa_secret_key: str = Field("", validation_alias="ZALO_OA_SECRET_KEY",
+                                    description="OA secret key that signs webhook events; empty turns Zalo off")
+    zalo_oa_access_token: str = Field("", validation_alias="ZALO_OA_ACCESS_TOKEN",
+                                      description="First OA access token (stored in the database, then refreshed)")
+    zalo_oa_refresh_token: str = Field("", validation_alias="ZALO_OA_REFRESH_TOKEN",
+                                       description="First OA refresh token (single use; rotated in the database)")
+    zalo_zns_rating_template_id: str = Field("", validation_alias="ZALO_ZNS_RATING_TEMPLATE_ID",
+                                             description="Approved ZNS service-rating template id")
+    zalo_oa_api_base_url: str = Field("https://openapi.zalo.me", validation_alias="ZALO_OA_API_BASE_URL",
+                                      description="OA API host, or a test double")
+    zalo_oauth_base_url: str = Field("https://oauth.zaloapp.com", validation_alias="ZALO_OAUTH_BASE_URL",
+                                     description="OAuth host, or a test double")
+    zalo_zns_api_base_url: str = Field("https://business.openapi.zalo.me", validation_alias="ZALO_ZNS_API_BASE_URL",
+                                       description="ZNS API host, or a test double")
+    zalo_reply_window_hours: int = Field(48, ge=1, le=24 * 7, validation_alias="ZALO_REPLY_WINDOW_HOURS",
+                                         description="Hours after a citizen's last message in which the OA may reply free")
+
+    # SMS keys: Twilio's and eSMS's own names; HAILONG_SMS_* are ours.
+    twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID",
+                                    description="Twilio account SID (AC…); empty turns Twilio off")
+    twilio_auth_token: str = Field("", validation_alias="TWILIO_AUTH_TOKEN",
+                                   description="Twilio auth token: signs webhooks, authenticates sends")
+    twilio_from_number: str = Field("", validation_alias="TWILIO_FROM_NUMBER",
+                                    description="Sender number in E.164 (when no Messaging Service)")
+    twilio_messaging_service_sid: str = Field("", validation_alias="TWILIO_MESSAGING_SERVICE_SID",
+                                              description="Messaging Service SID (MG…); wins over the From number")
+    twilio_api_base_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_BASE_URL",
+                                     description="Twilio REST host, a regional edge or a test double")
+    esms_api_key: str = Field("", validation_alias="ESMS_API_KEY", description="eSMS API key; empty turns eSMS off")
+    esms_secret_key: str = Field("", validation_alias="ESMS_SECRET_KEY", description="eSMS secret key")
+    esms_brandname: str = Field("", validation_alias="ESMS_BRANDNAME",
+                                description="Brand name registered with the carriers (sender id)")
+    esms_api_base_url: str = Field("https://rest.esms.vn", validation_alias="ESMS_API_BASE_URL",
+                                   description="eSMS REST host, or a test double")
+    esms_sandbox: bool = Field(False, validation_alias="ESMS_SANDBOX",
+                               description="Send with Sandbox=1: eSMS answers but sends nothing")
+    sms_unicode: bool = Field(False, description="SMS with diacritics (UCS-2, 70 characters) unless an agency says")
+    sms_segment_price: int = Field(850, ge=0, description="Estimated price of one SMS segment, in VND")
+    # E-mail for supervisors' alerts (never for citizens); empty host turns e-mail off.
+    smtp_host: str = Field("", description="SMTP server for alert e-mails")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    smtp_username: str = Field("", description="SMTP user (empty: no login)")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_from: str = Field("hailong@localhost", description="Sender address of alert e-mails")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS")
+
+    @field_validator("twilio_api_base_url", "esms_api_base_url")
+    @classmethod
+    def _sms_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def staff_ids(self) -> frozenset[str]:
+        """The Telegram user ids allowed to trigger surveys."""
+        return frozenset(i.strip() for i in self.telegram_staff_ids.split(",") if i.strip())
+
+    @field_validator("public_url", "telegram_api_base_url", "zalo_oa_api_base_url", "zalo_oauth_base_url",
+                     "zalo_zns_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("vi", "en"):
+            raise ValueError("must be vi or en")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: object) -> Settings:
+    """Read the settings, turning a bad value into one clear bilingual error."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{env_key('_'.join(map(str, e['loc'])))}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsInvalid(problems) from None
+
+
+def env_key(name: str) -> str:
+    """The environment key of a setting (a field name or an alias)."""
+    field = Settings.model_fields.get(name.lower())
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return name if name.startswith(("TELEGRAM_", "ZALO_", "TWILIO_", "ESMS_")) else f"HAILONG_{name.upper()}"

@@ -1,0 +1,49 @@
+"""Schedule every returned dossier that has no survey yet: surveys, invitation and expiry timers in bulk.
+
+For dossiers that arrive by CSV import or a nightly sync rather than one API call each; the
+same rules as `schedule_survey` (delay, contact hours, expiry), a few statements per batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.common.contact_rules import ContactRules, expiry_hours
+from bot.common.settings import Settings
+from bot.conversation.surveys import new_token
+from storage import Database, create_surveys, unsurveyed_returned
+from storage.schedule import JobKind, schedule_many
+
+BATCH = 2000  # 7 columns a survey: under SQLite's 32,766 bound parameters
+
+
+async def schedule_returned(db: Database, settings: Settings, *, now: datetime, batch: int = BATCH) -> int:
+    """Open and schedule the surveys of returned, unevaluated dossiers without one; how many."""
+    total, after = 0, 0
+    while True:
+        async with db.transaction() as s:
+            count, after = await _batch(s, settings, now, batch, after)
+        total += count
+        if after is None:
+            return total
+
+
+async def _batch(s, settings: Settings, now: datetime, batch: int, after: int) -> tuple[int, int | None]:
+    """One batch of dossiers after id `after`: their surveys, then their invitation and expiry timers."""
+    rows = await unsurveyed_returned(s, after=after, limit=batch)
+    if not rows:
+        return 0, None
+    expires = {d: now + timedelta(hours=expiry_hours(a, settings)) for d, _, a in rows}  # the agency's own
+    ids = await create_surveys(s, [
+        {"dossier_id": d, "token": new_token(), "flow_id": settings.default_flow, "status": "invited",
+         "contact_id": c, "created_at": now, "expires_at": expires[d]} for d, c, _ in rows])
+    rules = {}  # per agency settings, parsed once
+    jobs = []
+    for dossier_id, _, agency_settings in rows:
+        if dossier_id not in ids:
+            continue  # another process opened it meanwhile
+        rule = rules.setdefault(repr(agency_settings), ContactRules.of(agency_settings))
+        jobs += [(ids[dossier_id], JobKind.INVITE, rule.invite_at(now)),
+                 (ids[dossier_id], JobKind.EXPIRE, expires[dossier_id])]
+    await schedule_many(s, jobs, now=now)
+    return len(ids), (rows[-1][0] if len(rows) == batch else None)

@@ -1,0 +1,1 @@
+"""The demo district (`make demo`): agencies, dossiers, evaluations, and the links the /demo page shows."""

@@ -1,0 +1,55 @@
+"""The demo's web side: a few open surveys, a kiosk desk and an API key, linked from /demo.
+
+Only an agency flagged ``{"demo": true}`` in its settings is listed on /demo, so a real
+installation never shows survey links to passers-by.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.common.settings import Settings
+from bot.conversation.surveys import send_survey
+from bot.office.accounts import create_user
+from bot.office.apikeys import create_api_key
+from bot.office.kiosks import set_desk
+from storage import (
+    Database,
+    find_agency,
+    find_dossier,
+    has_evaluation,
+    update_agency_settings,
+)
+
+DEMO_AGENCY, DEMO_DESK, OPEN_SURVEYS = "000.32.31.H29", "quay-1", 4
+#: Staff accounts of the demo (a demo database only; a real installation starts with `hailong users add`).
+DEMO_PASSWORD = "hailong-demo"
+DEMO_USERS = (  # username, role, agency, officer, display name
+    ("admin", "admin", None, None, "Quản trị hệ thống"),
+    ("quanly", "manager", DEMO_AGENCY, None, "Lãnh đạo UBND Phường 1"),
+    ("tiepnhan", "staff", DEMO_AGENCY, "CB20", "Cán bộ tiếp nhận Phường 1"),
+    ("xem", "viewer", DEMO_AGENCY, None, "Xem báo cáo Phường 1"),
+)
+
+
+async def open_demo_links(db: Database, settings: Settings, codes: list[str]) -> str:
+    """Leave a few surveys of the demo ward open, add its desk and an API key; returns the key."""
+    now = datetime.now(timezone.utc)
+    opened = 0
+    for code in (c for c in codes if c.startswith(DEMO_AGENCY)):
+        async with db.transaction() as s:
+            dossier = await find_dossier(s, code)
+            if await has_evaluation(s, dossier.id):
+                continue
+        await send_survey(db, settings, code, now=now, actor="demo")
+        opened += 1
+        if opened == OPEN_SURVEYS:
+            break
+    await set_desk(db, DEMO_AGENCY, DEMO_DESK, officer_code="CB20", timeout=90)
+    async with db.transaction() as s:
+        agency = await find_agency(s, DEMO_AGENCY)
+        await update_agency_settings(s, agency.id, {"demo": True})
+    for username, role, agency_code, officer, name in DEMO_USERS:
+        await create_user(db, username=username, password=DEMO_PASSWORD, role=role, agency_code=agency_code,
+                          officer_code=officer, display_name=name, actor="demo", now=now)
+    return await create_api_key(db, DEMO_AGENCY, label="demo", now=now)

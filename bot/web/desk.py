@@ -1,0 +1,160 @@
+"""The staff desk: /staff/desk looks a dossier up by code (typed, scanned, pasted link), then shows it,
+triggers its survey on a channel and prints its QR slip. Staff see their agency; managers its units too.
+
+Thin views over bot.staff_desk; another agency's dossier is 403 whether typed or reached by URL.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.common.errors import HailongError
+from bot.conversation.surveys import survey_link
+from bot.office.desk import (
+    CHANNELS,
+    DeskRefused,
+    Triggered,
+    channel_options,
+    dossier_problem,
+    find_card,
+    mask,
+    slip,
+    trigger,
+)
+from bot.office.slips import qr_svg
+from bot.web.auth import ensure_sees, read_staff_form, require, signed_in_user, staff_render
+from bot.web.keys import DATABASE, SCHEDULER, SENDERS, SETTINGS
+from bot.web.pages import page_lang
+from bot.web.texts import TEXTS, translate
+from storage import DossierCard
+
+ROLES = ("manager", "staff")
+STATUS_OF = {"bad_code": 400, "bad_channel": 400, "unknown": 404}  # every other refusal: 409
+routes = web.RouteTableDef()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _both(key: str, **values: object) -> tuple[str, str]:
+    """The refusal in Vietnamese, then English (a channel named in words of each)."""
+    def say(lang: str) -> str:
+        named = {k: _worder(lang)("desk_channel", v) if k == "channel" and v else v for k, v in values.items()}
+        return translate(key, lang, **named)
+    return say("vi"), say("en")
+
+
+def _worder(lang: str):
+    """A status or channel in words, or the raw value when the catalog has no word for it."""
+    return lambda prefix, value: translate(f"{prefix}_{value}", lang) if f"{prefix}_{value}" in TEXTS else str(value)
+
+
+def _qr(link: str, label: str) -> Markup:
+    """The link's QR code as inline SVG that scales with the page."""
+    svg = qr_svg(link).decode()
+    size = re.search(r'width="(\d+)"', svg)
+    side = size.group(1) if size else "148"
+    # segno writes a generated, fixed SVG (no user text): safe to inline.
+    return Markup(svg.replace("<svg ", f'<svg viewBox="0 0 {side} {side}" role="img" aria-label="{label}" ', 1))
+
+
+def _desk_page(request: web.Request, *, card: DossierCard | None = None, entered: str = "",
+               refusal: DeskRefused | None = None, done: Triggered | None = None, status: int = 200) -> web.Response:
+    settings = request.app[SETTINGS]
+    senders = request.app.get(SENDERS, {})
+    error = _both(f"desk_refused_{refusal.reason}", **refusal.values) if refusal else None
+    context = {"card": card, "entered": entered, "error": error, "done": done, "mask": mask,
+               "word": _worder(page_lang(request)),
+               "problem": dossier_problem(card, _now()) if card else None,
+               "options": channel_options(card, settings, senders) if card else [],
+               "link": survey_link(settings, card.survey_token) if card and card.survey_token else None}
+    if done is not None:
+        context["qr"] = _qr(done.link, translate("desk_qr_label", page_lang(request)))
+        context["deep_qr"] = _qr(done.deep_link, "Telegram") if done.deep_link else None
+    return staff_render(request, "staff_desk.html", status=status, **context)
+
+
+def _dossier_path(request: web.Request, code: str) -> str:
+    lang = page_lang(request)
+    return f"/staff/desk/{quote(code, safe='')}" + ("?lang=en" if lang == "en" else "")
+
+
+@routes.get("/staff/desk", name="staff_desk")
+@require(*ROLES)
+async def desk_page(request: web.Request) -> web.Response:
+    """The code field (a scanner types into it and presses Enter); with `?code=` the look-up."""
+    entered = request.query.get("code", "")
+    if not entered.strip():
+        return _desk_page(request)
+    try:
+        card = await find_card(request.app[DATABASE], entered)
+    except DeskRefused as refusal:
+        return _desk_page(request, entered=entered[:300], refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))
+    ensure_sees(request, card.agency_id)
+    raise web.HTTPSeeOther(_dossier_path(request, card.code))
+
+
+async def _card(request: web.Request) -> DossierCard | web.Response:
+    """The dossier of the URL, when this user may see it (403 otherwise)."""
+    try:
+        card = await find_card(request.app[DATABASE], request.match_info["code"])
+    except DeskRefused as refusal:
+        return _desk_page(request, entered=request.match_info["code"][:300], refusal=refusal,
+                          status=STATUS_OF.get(refusal.reason, 409))
+    ensure_sees(request, card.agency_id)
+    return card
+
+
+@routes.get("/staff/desk/{code}", name="staff_desk_dossier")
+@require(*ROLES)
+async def dossier_page(request: web.Request) -> web.Response:
+    """One dossier: names, dates, status, survey, evaluation, masked contacts, channels to trigger."""
+    found = await _card(request)
+    return found if isinstance(found, web.Response) else _desk_page(request, card=found)
+
+
+@routes.post("/staff/desk/{code}/trigger")
+@require(*ROLES)
+async def trigger_post(request: web.Request) -> web.Response:
+    """Open the survey and invite on the chosen channel; the page then shows its QR code and link."""
+    form = await read_staff_form(request, max_body=4096)
+    found = await _card(request)
+    if isinstance(found, web.Response):
+        return found
+    who = signed_in_user(request)
+    channel = str(form.get("channel", ""))[:16]
+    try:
+        done = await trigger(request.app[DATABASE], request.app[SETTINGS], request.app.get(SCHEDULER), found,
+                             channel if channel in CHANNELS else "?", senders=request.app.get(SENDERS, {}),
+                             actor=who.actor, now=_now())
+    except DeskRefused as refusal:
+        return _desk_page(request, card=found, refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))
+    card = await find_card(request.app[DATABASE], found.code)
+    return _desk_page(request, card=card, done=done)
+
+
+@routes.post("/staff/desk/{code}/slip")
+@require(*ROLES)
+async def slip_post(request: web.Request) -> web.StreamResponse:
+    """The printable return slip (PDF or PNG) with the survey's QR code and link, as a download."""
+    form = await read_staff_form(request, max_body=4096)
+    found = await _card(request)
+    if isinstance(found, web.Response):
+        return found
+    who = signed_in_user(request)
+    fmt = str(form.get("format", ""))[:8]
+    try:
+        data = await slip(request.app[DATABASE], request.app[SETTINGS], found, fmt, actor=who.actor, now=_now())
+    except DeskRefused as refusal:
+        return _desk_page(request, card=found, refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))
+    except HailongError as exc:  # no font with Vietnamese letters on this server
+        return _desk_page(request, card=found, refusal=DeskRefused("slip_failed", reason=str(exc)), status=503)
+    name = "phieu-" + re.sub(r"[^A-Za-z0-9.-]", "_", found.code) + "." + fmt
+    return web.Response(body=data, content_type="application/pdf" if fmt == "pdf" else "image/png",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -1,0 +1,116 @@
+"""Reports for signed-in managers and viewers (and admins): `/staff/reports` and its exports.
+
+A manager or viewer sees only its own agency and that agency's units, by the picker and by URL
+alike (403 otherwise); "all agencies" is for admins. The figures and files are the report engine's,
+through bot.staff_reports; every export is audited before it is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.office.staff_reports import (
+    ALL,
+    EXPORT_FORMATS,
+    Choice,
+    ReportAsk,
+    choose,
+    export_report,
+    parse_format,
+    period_choices,
+    report_agencies,
+    report_results,
+)
+from bot.web.auth import ensure_sees, refused, require, signed_in_user, staff_render
+from bot.web.keys import DATABASE, SETTINGS
+from bot.web.pages import page_lang
+from bot.web.texts import translate
+from reports import formats
+from reports.export import Format
+from reports.html import cell, groups
+from reports.periods import DEFAULT_TZ
+from reports.tables import all_tables, header_lines
+
+routes = web.RouteTableDef()
+READERS = ("manager", "viewer")  # admin always may
+CONTENT_TYPES = {
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    Format.CSV: "text/csv",
+    Format.DATASET: "text/csv",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _asked(request: web.Request, ask: ReportAsk) -> web.Response:
+    """Why the report was not given, Vietnamese then English; nothing else on the page."""
+    if ask.key == "forbidden":
+        return refused(request, "forbidden", ask.status)
+    title = "sr_forbidden_title" if ask.status == 403 else "sr_refused_title"
+    return staff_render(request, "staff_message.html", status=ask.status, key=ask.key,
+                        title=(translate(title, "vi"), translate(title, "en")),
+                        text=(translate(ask.key, "vi", **ask.values), translate(ask.key, "en", **ask.values)))
+
+
+async def _choice(request: web.Request) -> Choice:
+    """The period and agency of the query string; ReportAsk for a bad or forbidden one."""
+    who = signed_in_user(request)
+    today = _now().astimezone(ZoneInfo(DEFAULT_TZ)).date()
+    choice = await choose(request.app[DATABASE], request.app[SETTINGS], who, period=request.query.get("period"),
+                          agency=request.query.get("agency"), today=today)
+    if choice.agency is not None:
+        ensure_sees(request, choice.agency.id)
+    return choice
+
+
+@routes.get("/staff/reports", name="staff_reports")
+@require(*READERS)
+async def reports_page(request: web.Request) -> web.Response:
+    """The chosen period's report for one agency (or all, for an admin), with its download links."""
+    who = signed_in_user(request)
+    try:
+        choice = await _choice(request)
+    except ReportAsk as ask:
+        return _asked(request, ask)
+    db, settings, lang = request.app[DATABASE], request.app[SETTINGS], page_lang(request)
+    results = await report_results(db, settings, who, choice, now=_now())
+    agencies = await report_agencies(db, who)
+    today = _now().astimezone(ZoneInfo(DEFAULT_TZ)).date()
+    periods = period_choices(settings, today)
+    if choice.period.name not in periods:
+        periods.insert(0, choice.period.name)
+    summary = results.agencies[0].summary if choice.agency is not None and results.agencies else results.total
+    exports = [(fmt.value, "/staff/reports/export?" + urlencode(
+        {"period": choice.period.name, "agency": choice.agency_code, "format": fmt.value})) for fmt in EXPORT_FORMATS]
+    return staff_render(
+        request, "staff_reports.html", choice=choice, results=results, summary=summary,
+        header=header_lines(results, results.agencies[0] if choice.agency is not None and results.agencies else None),
+        tables=all_tables(results), cell=cell, groups=groups, fmt=formats, agencies=agencies, periods=periods,
+        all_value=ALL, may_all=who.agencies is None, exports=exports,
+        agency_name=choice.agency.name if choice.agency is not None else translate("sr_all", lang),
+    )
+
+
+@routes.get("/staff/reports/export", name="staff_reports_export", allow_head=False)  # a HEAD would be audited as an export
+@require(*READERS)
+async def export(request: web.Request) -> web.Response:
+    """An XLSX, CSV or anonymous-answers download of the chosen period and agency (audited)."""
+    who = signed_in_user(request)
+    try:
+        choice = await _choice(request)
+        fmt = parse_format(request.query.get("format"))
+        data = await export_report(request.app[DATABASE], request.app[SETTINGS], who, choice, fmt, now=_now())
+    except ReportAsk as ask:
+        return _asked(request, ask)
+    response = web.Response(body=data, content_type=CONTENT_TYPES[fmt],
+                            charset="utf-8" if fmt is not Format.XLSX else None)
+    response.headers["Content-Disposition"] = f'attachment; filename="{choice.file_name(fmt)}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
