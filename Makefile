@@ -23,6 +23,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 
 # Page tests drive Debian's Chromium through Playwright (never a downloaded browser); the printable
 # slip needs a font with Vietnamese letters (DejaVu). Installed from Debian when missing.
@@ -33,8 +34,10 @@ system-packages:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
 
+# Tests run in parallel workers (pytest-xdist; each test has its own database and ports).
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev system-packages lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
