@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import jinja2
@@ -16,30 +16,31 @@ from aiohttp import web
 
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
+from bot.conversation.inbox import Inbox
 from bot.conversation.schedule import Scheduler
-from bot.conversation.sms import AgencySms, SmsDesk, open_sms_sender
-from bot.conversation.telegram import open_desk
+from bot.conversation.sms import AgencySms, SmsReports, open_sms_sender
+from bot.conversation.telegram import quiet_httpx
 from bot.conversation.turns import Conversations
-from bot.conversation.zalo import ZaloDesk
 from bot.conversation.zalo_tokens import DbTokens, DbWindow
 from bot.conversation.zns import ZnsInvitations
 from bot.web import setup as setup_web
 from bot.web.keys import (
     BACKGROUND,
+    CHANNELS,
     CONVERSATIONS,
     DATABASE,
     DISPATCHER,
+    INBOX,
     SCHEDULER,
     SENDERS,
     SETTINGS,
-    SMS_DESK,
-    TELEGRAM_DESK,
+    SMS_REPORTS,
     TEMPLATES,
-    ZALO_DESK,
 )
 from bot.web.ops import add_routes as add_ops_routes
 from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
+from channels.registry import REGISTRY, Spec
 from channels.telegram import TelegramSender, open_bot
 from channels.zalo import OaSender
 from channels.zalo_zns import ZnsSender
@@ -47,10 +48,14 @@ from storage import open_database
 from survey_flows import load_schema
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the app; the database opens on start-up and closes on clean-up."""
+def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -> web.Application:
+    """Build the app; the database opens on start-up and closes on clean-up.
+
+    `registry`: the channels it knows (channels/registry.py); a deployment or a test may add one.
+    """
     app = web.Application()
     app[SETTINGS] = settings
+    app[CHANNELS] = registry
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True
     )
@@ -71,26 +76,27 @@ def create_app(settings: Settings) -> web.Application:
 async def _database(app: web.Application) -> AsyncIterator[None]:
     async with open_database(app[SETTINGS].database_url) as db:
         app[DATABASE] = db
-        app[CONVERSATIONS] = Conversations(db, load_schema())
+        app[CONVERSATIONS] = talk = Conversations(db, load_schema())
+        app[INBOX] = Inbox(db, app[SETTINGS], talk, registry=app[CHANNELS])
         yield
 
 
 async def _telegram(app: web.Application) -> AsyncIterator[None]:
-    """The Telegram desk, when a bot token and a webhook secret are configured."""
+    """Telegram's sender, when a bot token and a webhook secret are configured."""
     settings = app[SETTINGS]
     if not (settings.telegram_bot_token and settings.telegram_webhook_secret):
         yield
         return
     async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
-        app[TELEGRAM_DESK] = await open_desk(app[DATABASE], settings, bot, app[CONVERSATIONS])
+        quiet_httpx()
         app[SENDERS]["telegram"] = TelegramSender(bot)
         yield
 
 
 async def _sms_fallback(app: web.Application) -> None:
     """An SMS invitation reported undelivered or failed goes to the agency plan's next channel."""
-    if SMS_DESK in app:
-        app[SMS_DESK].on_failed = app[SCHEDULER].fall_back
+    if SMS_REPORTS in app:
+        app[SMS_REPORTS].on_failed = app[SCHEDULER].fall_back
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -102,18 +108,18 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 # --- channels ---------------------------------------------------------------------------
 
 async def sms_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: the SMS desk on the app's database, when a provider is configured."""
+    """cleanup_ctx: SMS delivery reports and sender, when a provider is configured."""
     settings = app[SETTINGS]
     async with open_sms_sender(settings) as sender:
         if sender is not None:
-            app[SMS_DESK] = SmsDesk(app[DATABASE], settings, app[CONVERSATIONS])
+            app[SMS_REPORTS] = SmsReports(app[DATABASE], app[CONVERSATIONS])
             if SENDERS in app:  # the outbox drain sends queued SMS (answers, invitations) through it
                 app[SENDERS]["sms"] = AgencySms(app[DATABASE], settings, sender)
         yield
 
 
 async def zalo_context(app: web.Application) -> AsyncIterator[None]:
-    """The Zalo desk, when the OA secret key (which signs the webhook) is configured."""
+    """Zalo's senders (OA and ZNS), when the OA secret key (which signs the webhook) is configured."""
     settings = app[SETTINGS]
     if not settings.zalo_oa_secret_key:
         yield
@@ -122,7 +128,6 @@ async def zalo_context(app: web.Application) -> AsyncIterator[None]:
         db = app[DATABASE]
         tokens = DbTokens(db, settings, http)
         oa = OaSender(http, settings.zalo_oa_api_base_url, tokens, DbWindow(db, settings))
-        app[ZALO_DESK] = ZaloDesk(db, settings, app[CONVERSATIONS])
         if SENDERS in app:  # the outbox drain sends queued OA messages and ZNS invitations through these
             zns = ZnsSender(http, settings.zalo_zns_api_base_url, tokens, settings.zalo_zns_rating_template_id)
             app[SENDERS] |= {"zalo": oa, "zalo_zns": ZnsInvitations(db, settings, zns)}

@@ -1,7 +1,8 @@
 """What every channel adapter hands the rest of the code, and what it is handed.
 
 One module per provider follows (Telegram, Zalo, SMS), each with a pure `parse`, a pure
-`render` and a short `send`; nothing provider-specific leaves this package.
+`render` and a short `send`; nothing provider-specific leaves this package. Inbound traffic
+leaves it as channel-neutral `Event`s, which one service applies (bot/conversation/inbox.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ChannelName(StrEnum):
@@ -41,6 +42,52 @@ class Inbound:
     choice: str | None = None
 
 
+class EventKind(StrEnum):
+    """What an inbound event asks of us, whatever the channel."""
+
+    MESSAGE = "message"  # typed text: an answer to the open survey (or a token or code, see `links_by_code`)
+    CHOICE = "choice"  # a pressed button: its code and the question it belonged to
+    START = "start"  # link this contact to the survey of `argument` (a token from a deep link)
+    HELLO = "hello"  # the person opened the chat or followed the account: welcome them
+    HELP = "help"
+    STOP = "stop"  # end the survey (and, where the channel has opt-out, stop every message)
+    UNFOLLOW = "unfollow"  # blocked the bot or unfollowed the account: unreachable here
+    RATING = "rating"  # a rating the provider collected itself (Zalo ZNS), matched by its reference
+    STAFF = "staff"  # reception staff asking for a dossier's survey (`argument`: the dossier code)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One channel-neutral inbound event.
+
+    Example: {"kind": "choice", "channel": "telegram", "address": "4242",
+    "provider_message_id": "update:5501", "received_at": "2026-11-25T03:00:00Z", "choice": "5",
+    "step": "overall", "ack": "77", "message": "10"}
+    """
+
+    kind: EventKind
+    channel: str
+    address: str
+    provider_message_id: str
+    received_at: datetime
+    text: str | None = None
+    choice: str | None = None
+    step: str | None = None  # the question a pressed button belonged to (None: not known)
+    argument: str | None = None  # START: the survey token; STAFF: the dossier code
+    sender: str | None = None  # who wrote or pressed (staff commands are checked against it)
+    ack: str | None = None  # the provider's handle for acknowledging a press (Telegram callback id)
+    message: str | None = None  # the provider's id of the message pressed (the next question replaces it)
+    rating: Any = None  # RATING: the provider's rating record
+
+    @classmethod
+    def of(cls, inbound: Inbound, kind: EventKind | None = None, **extra: Any) -> Event:
+        """An `Inbound`'s text or choice as an event."""
+        if kind is None:
+            kind = EventKind.CHOICE if inbound.choice is not None else EventKind.MESSAGE
+        return cls(kind, str(inbound.channel), inbound.address, inbound.provider_message_id, inbound.received_at,
+                   text=inbound.text, choice=inbound.choice, **extra)
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """One answer button: a short ASCII code and its label."""
@@ -68,6 +115,9 @@ class Outbound:
     # Our id for this one message (the outbox row): providers that deduplicate on an id of ours
     # take it (eSMS RequestId), so a send repeated after a crash is delivered once.
     key: str | None = None
+    # The provider's id of a message this one replaces in place (the question whose button was
+    # pressed becomes the next question: one call, no second message in the chat).
+    replaces: str | None = None
 
 
 class Delivery(StrEnum):

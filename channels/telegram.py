@@ -12,7 +12,7 @@ import re
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
+from channels.contract import ChannelName, Delivery, Event, EventKind, Inbound, Outbound, SendOutcome
 from channels.telegram_http import AiohttpRequest
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -230,6 +230,28 @@ def _callback(update: Update, pid: str, now: datetime) -> list[TelegramInbound]:
                             callback_id=query.id, message_id=query.message.message_id)]
 
 
+_COMMANDS = {"help": EventKind.HELP, "stop": EventKind.STOP, "survey": EventKind.STAFF}
+
+
+def event_of(item: TelegramInbound) -> Event:
+    """The channel-neutral event of one update item."""
+    inbound, kind = item.inbound, None
+    if item.kind is Kind.BLOCKED:
+        kind = EventKind.UNFOLLOW
+    elif item.kind is Kind.CHOICE:
+        return Event.of(inbound, EventKind.CHOICE, step=item.step, sender=item.sender, ack=item.callback_id,
+                        message=None if item.message_id is None else str(item.message_id))
+    elif item.kind is Kind.COMMAND and item.command == "start":
+        kind = EventKind.START if item.argument else EventKind.HELLO
+    elif item.kind is Kind.COMMAND:
+        kind = _COMMANDS.get(item.command or "")
+    return Event.of(inbound, kind or EventKind.MESSAGE, argument=item.argument or None, sender=item.sender)
+
+
+def events(items: list[TelegramInbound]) -> list[Event]:
+    return [event_of(item) for item in items]
+
+
 def parse_callback_data(data: str) -> tuple[str | None, str | None]:
     """`c:<step>:<code>` as (step, code); (None, None) for anything else (never trusted)."""
     match = _CALLBACK.match(data)
@@ -242,8 +264,12 @@ def parse_callback_data(data: str) -> tuple[str | None, str | None]:
 
 
 def render(outbound: Outbound, *, step: str | None = None, multi: bool = False) -> list[ApiCall]:
-    """A message as `sendMessage`; single choices become inline buttons, one per row."""
+    """A message as `sendMessage`, or `editMessageText` when it replaces the pressed question in
+    place; single choices become inline buttons, one per row (an edit without them removes them)."""
     params: dict[str, Any] = {"chat_id": outbound.address, "text": outbound.text}
+    method = "sendMessage"
+    if outbound.replaces is not None and outbound.replaces.isdigit():
+        method, params["message_id"] = "editMessageText", int(outbound.replaces)
     if outbound.choices and not multi:
         rows = [[{"text": c.label, "callback_data": callback_data(step, c.code)}]
                 for c in outbound.choices]
@@ -252,7 +278,7 @@ def render(outbound: Outbound, *, step: str | None = None, multi: bool = False) 
         # Several answers at once: typed ("1, 3"), the buttons would need a state of their own.
         lines = "\n".join(f"{c.code}. {c.label}" for c in outbound.choices)
         params["text"] = f"{outbound.text}\n{lines}"
-    return [ApiCall("sendMessage", params)]
+    return [ApiCall(method, params)]
 
 
 def callback_data(step: str | None, code: str) -> str:
@@ -268,6 +294,11 @@ def answer_callback(callback_id: str, text: str | None = None) -> ApiCall:
     if text:
         params["text"] = text[:200]
     return ApiCall("answerCallbackQuery", params)
+
+
+def webhook_answer(call: ApiCall) -> dict[str, Any]:
+    """A Bot API call made in the reply to the webhook request itself (no request of ours)."""
+    return {"method": call.method, **call.params}
 
 
 def clear_keyboard(chat_id: str, message_id: int) -> ApiCall:
@@ -345,7 +376,14 @@ class TelegramSender:
         """Make the call once; the dispatcher owns retries, back-off and limits."""
         [call] = render(outbound, step=outbound.step, multi=outbound.multi)
         try:
-            result = await _call(self.bot, call)
+            try:
+                result = await _call(self.bot, call)
+            except BadRequest:
+                if call.method != "editMessageText":
+                    raise
+                # The pressed message can no longer be edited (deleted, too old): send the question anew.
+                [call] = render(replace(outbound, replaces=None), step=outbound.step, multi=outbound.multi)
+                result = await _call(self.bot, call)
         except Forbidden as exc:
             return SendOutcome(Delivery.UNREACHABLE, error=_short(exc))
         except RetryAfter as exc:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
+from channels.contract import ChannelName, Delivery, Event, EventKind, Inbound, Outbound, SendOutcome
 from channels.zalo_http import (
     TokenRefused,
     TokenSource,
@@ -178,6 +178,15 @@ def _feedback(event: Mapping[str, Any], now: datetime) -> list[ZaloInbound]:
     # A ZNS rating names no user: the address stays empty, the match is by tracking/msg id.
     inbound = Inbound(ChannelName.ZALO, "", f"feedback:{feedback.msg_id}", now)
     return [ZaloInbound(Kind.FEEDBACK, inbound, feedback=feedback)]
+
+
+_KINDS = {Kind.MESSAGE: EventKind.MESSAGE, Kind.CHOICE: EventKind.CHOICE, Kind.FOLLOW: EventKind.HELLO,
+          Kind.UNFOLLOW: EventKind.UNFOLLOW, Kind.FEEDBACK: EventKind.RATING}
+
+
+def events(items: list[ZaloInbound]) -> list[Event]:
+    """The channel-neutral events of one delivery."""
+    return [Event.of(item.inbound, _KINDS[item.kind], step=item.step, rating=item.feedback) for item in items]
 
 
 # --- render -----------------------------------------------------------------------------

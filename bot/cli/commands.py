@@ -13,8 +13,10 @@ import click
 from bot.cli.invitations import invitation_lines
 from bot.common.database import open_configured
 from bot.common.settings import Settings, load_settings
+from bot.conversation.inbox import Inbox
 from bot.conversation.surveys import send_survey
-from bot.conversation.telegram import open_desk, poll, polling_dispatcher, require_telegram
+from bot.conversation.telegram import poll, polling_dispatcher, quiet_httpx, require_telegram
+from bot.conversation.turns import Conversations
 from bot.demo.seed import seed_demo
 from bot.office.dossiers import write_rows
 from bot.office.importer import read_rows
@@ -130,12 +132,13 @@ async def telegram_set_webhook(settings: Settings) -> None:
 
 
 async def telegram_poll(settings: Settings, *, rounds: int | None = None) -> int:
-    """Fetch updates with getUpdates and feed them to the same desk as the webhook."""
+    """Fetch updates with getUpdates and feed them to the one inbound path, as the webhook does."""
     require_telegram(settings, webhook=False)
     async with open_configured(settings) as db:
         async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
             await bot.delete_webhook()  # getUpdates is refused while a webhook is set
-            desk = await open_desk(db, settings, bot)
+            quiet_httpx()
+            inbox = Inbox(db, settings, Conversations(db, load_schema()))
             dispatcher = polling_dispatcher(db, settings, bot)
             click.echo("Đang nhận tin / polling (Ctrl+C để dừng / to stop)")
-            return await poll(desk, bot, rounds=rounds, timeout=0 if rounds else 30, drain=dispatcher.drain)
+            return await poll(inbox, bot, rounds=rounds, timeout=0 if rounds else 30, drain=dispatcher.drain)

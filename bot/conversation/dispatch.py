@@ -140,11 +140,12 @@ class Dispatcher:
         """One provider bucket taken for the whole group, then each recipient's; the rest wait their turn."""
         key, rate = f"provider:{rows[0].channel}", self._provider_rate(rows[0].channel)
         grant = await acquire(s, key, rate, now=now, want=len(rows))
-        ready = []
         for k, row in enumerate(rows[grant.granted:]):
             wait = grant.wait + k / rate.per_second  # each when its token will be there
             await retry_later(s, row, at=now + timedelta(seconds=max(wait, 0.001)), error=None, count=False)
-        granted = rows[:grant.granted]
+        # The per-recipient limit counts messages the person sees arrive, not a question edited in place.
+        ready = [row for row in rows[:grant.granted] if row.payload.get("replaces")]
+        granted = [row for row in rows[:grant.granted] if not row.payload.get("replaces")]
         recipients = await acquire_each(s, [f"recipient:{row.channel}:{row.address}" for row in granted],
                                         self._policy.recipient_rate, now=now)
         for row, recipient in zip(granted, recipients):
@@ -219,7 +220,7 @@ def outbound_of(row: Claimed) -> Outbound:
     return Outbound(row.channel, row.address, payload["text"], choices,  # type: ignore[arg-type]
                     step=payload.get("step"), multi=bool(payload.get("multi")),
                     reference=str(row.survey_id) if row.survey_id is not None else None,
-                    key=f"outbox-{row.id}")
+                    key=f"outbox-{row.id}", replaces=payload.get("replaces"))
 
 
 def policy_of(settings: Settings) -> Policy:

@@ -1,55 +1,36 @@
-"""SMS wiring: the desk that turns incoming SMS into survey turns, and applies delivery reports.
+"""SMS's own pieces: delivery reports, the outbox's sender in each agency's encoding, the provider.
 
-Keywords come before the flow: STOP / HUY / TU CHOI opt the number out, START opts it back in,
-and a bare "dung" is a stop only when no question could read it as "đúng". A number with no
-open survey gets one short polite answer a day, never a conversation. Numbers are never logged.
-
-Every message is recorded under its provider id in the same transaction as the turn it causes
-and the answers it queues (the outbox drain sends them through `AgencySms`), as on Telegram.
+Incoming SMS take the one inbound path (bot/conversation/inbox.py), where the registry's SMS
+entry makes keywords come before the flow: STOP / HUY / TU CHOI opt the number out, START opts
+it back in, and a bare "dung" is a stop only when no question could read it as "đúng"; a number
+with no open survey gets one short polite answer a day. Numbers are never logged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.common.phones import e164
 from bot.common.settings import Settings
 from bot.conversation.turns import Conversations, utc_now
 from channels import esms, twilio
-from channels.contract import ChannelName, Delivery, Inbound, Outbound, SendOutcome
-from channels.sms import DeliveryReport, Keyword, keyword_of
+from channels.contract import ChannelName, Delivery, Outbound, SendOutcome
+from channels.sms import DeliveryReport
 from storage import (
     Database,
     OutboxMessage,
     Survey,
-    find_open_survey,
     get_agency,
     get_dossier,
-    load_session,
-    record_inbound,
-    set_survey_status,
-    upsert_contact_address,
 )
-from storage.deliveries import advance_delivery, is_opted_out, set_opted_out
-from storage.locks import lock_key
-from storage.messages import queue
-from survey_flows import TextReply
+from storage.deliveries import advance_delivery, set_opted_out
 
 log = logging.getLogger(__name__)
 CHANNEL = ChannelName.SMS.value
 FINAL_FAILURES = frozenset({"undelivered", "failed"})
-
-TEXTS = {
-    "stopped": "Đã ngừng gửi tin khảo sát. Gửi START để nhận lại. / No more survey SMS. Send START to resume.",
-    "started": "Đã nhận lại tin khảo sát. Gửi HUY để ngừng. / Survey SMS resumed. Send STOP to stop.",
-    "no_survey": "Hiện không có khảo sát nào đang mở. Cảm ơn Ông/Bà! / There is no open survey. Thank you!",
-}
-
 
 class SmsSender(Protocol):
     """A `channels.Sender` that also takes an agency's Unicode choice (Twilio, eSMS)."""
@@ -59,87 +40,15 @@ class SmsSender(Protocol):
     async def send(self, outbound: Outbound, *, unicode: bool | None = None) -> SendOutcome: ...
 
 
-class SmsDesk:
-    """Turns incoming SMS into survey turns; the answers go out through the outbox (`AgencySms`)."""
+class SmsReports:
+    """Applies the SMS providers' delivery reports (incoming SMS take the one inbound path, bot.conversation.inbox)."""
 
     def __init__(
-        self, db: Database, settings: Settings, conversations: Conversations, *,
-        clock: Callable[[], datetime] = utc_now,
+        self, db: Database, conversations: Conversations, *, clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._db, self._settings, self._talk = db, settings, conversations
-        self._clock = clock
+        self._db, self._talk, self._clock = db, conversations, clock
         # An SMS reported undelivered/failed: the app points this at the scheduler's fall-back.
         self.on_failed: Callable[[Any, OutboxMessage, str], Awaitable[None]] | None = None
-
-    def now(self) -> datetime:
-        return self._clock()
-
-    async def handle(self, inbound: Inbound) -> None:
-        """Apply one incoming SMS once, in one transaction with its message id and its answers.
-
-        The id, the turn (session, opt-out, evaluation) and the queued answers commit together,
-        under the number's lock: a failure or a crash before the commit leaves nothing, so the
-        provider's redelivery is applied; after it, a redelivery is dropped and changes nothing.
-        """
-        phone = e164(inbound.address, "VN") or inbound.address
-        async with self._db.grouped() as s:  # SQLite: committed with concurrent turns (group commit)
-            await lock_key(s, f"{CHANNEL}:{phone}")  # one number's messages one at a time, in arrival order
-            if not await record_inbound(s, channel=CHANNEL, now=self._clock(),
-                                        provider_message_id=inbound.provider_message_id):
-                return
-            await self._apply(s, phone, inbound.text or "")
-        self._talk.on_enqueue()
-
-    async def _apply(self, s, phone: str, text: str) -> None:
-        keyword = keyword_of(text)
-        if keyword is Keyword.STOP:
-            return await self._opt_out(s, phone)
-        opted_out = await is_opted_out(s, channel=CHANNEL, address=phone)
-        survey = await find_open_survey(s, channel=CHANNEL, address=phone)
-        if keyword is Keyword.START or (keyword is Keyword.YES and opted_out):
-            return await self._opt_in(s, phone)
-        if opted_out:
-            return  # they said stop: silence until START
-        if keyword is Keyword.MAYBE_STOP and (survey is None or survey.status != "active"):
-            return await self._opt_out(s, phone)  # no question asked: "dung" can only be "dừng"
-        if survey is None:
-            return await self._polite(s, phone)
-        await self._reply(s, phone, survey, text)
-
-    async def _reply(self, s, phone: str, survey: Survey, text: str) -> None:
-        """Resume the session (begin it when the invitation was answered by SMS), in this transaction."""
-        turn = await self._talk.go_on_in(s, survey, TextReply(text), channel=CHANNEL, address=phone)
-        if turn.session.status == "opted_out":
-            await set_opted_out(s, channel=CHANNEL, address=phone, now=self._clock())
-
-    async def _opt_out(self, s, phone: str) -> None:
-        """Stop every SMS to this number and end its open survey as opted out."""
-        now = self._clock()
-        await upsert_contact_address(s, channel=CHANNEL, address=phone, now=now)
-        await set_opted_out(s, channel=CHANNEL, address=phone, now=now)
-        survey = await find_open_survey(s, channel=CHANNEL, address=phone)
-        session = await load_session(s, survey.id) if survey is not None else None
-        if survey is not None and (session is None or session.status != "active"):
-            await set_survey_status(s, survey.id, "opted_out", now=now, channel=CHANNEL)
-        if session is not None and session.status == "active":
-            await self._talk.reply_in(s, survey, TextReply("huy"))  # the engine closes it as opted out
-        await self._say(s, phone, "stopped")
-
-    async def _opt_in(self, s, phone: str) -> None:
-        await set_opted_out(s, channel=CHANNEL, address=phone, now=None)
-        await self._say(s, phone, "started")
-
-    async def _polite(self, s, phone: str) -> None:
-        """One answer a day to a number with nothing open: a second text gets none (no loops)."""
-        now = self._clock()
-        digest = hashlib.sha256(phone.encode()).hexdigest()[:24]
-        if await record_inbound(s, channel=CHANNEL, now=now,
-                                provider_message_id=f"polite:{digest}:{now.date().isoformat()}"):
-            await self._say(s, phone, "no_survey")
-
-    async def _say(self, s, phone: str, key: str) -> None:
-        await queue(s, channel=CHANNEL, address=phone, now=self._clock(),
-                    payload={"text": TEXTS[key], "choices": []})
 
     async def report(self, report: DeliveryReport) -> None:
         """Apply a delivery report; 21610 means the person replied STOP to the provider."""

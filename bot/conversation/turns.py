@@ -78,6 +78,11 @@ class Conversations:
         # Called after a commit that queued messages: the app points it at the dispatcher's wake-up.
         self.on_enqueue: Callable[[], None] = lambda: None
 
+    @property
+    def schema(self) -> Schema:
+        """The scoring schema every turn records its evaluation under."""
+        return self._schema
+
     def flow(self, flow_id: str) -> Flow:
         """The shipped flow of that id (revision 0), loaded once (flows are immutable once loaded)."""
         if (flow_id, 0) not in self._flows:
@@ -144,9 +149,13 @@ class Conversations:
 
     async def reply_in(
         self, s, survey: Survey, reply: object, *, address: str | None = None,
-        expected_version: int | None = None,
+        expected_version: int | None = None, replaces: str | None = None,
     ) -> Turn:
-        """`reply` inside the caller's transaction: load, run and save under the survey's lock."""
+        """`reply` inside the caller's transaction: load, run and save under the survey's lock.
+
+        `replaces`: the provider's id of the message answered (a pressed question), which the
+        first message of this turn replaces in place on channels that can edit.
+        """
         # One transaction and one lock: a second turn of this survey waits, then sees this one.
         await lock_key(s, f"survey:{survey.id}")
         row = await read_session(s, survey.id)
@@ -156,7 +165,7 @@ class Conversations:
             raise StaleSession(f"session of survey {survey.id} is at version {row.version}")
         flow = await self._flow_in(s, survey, starting=False)
         sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
-        return await self._save(s, survey, sprint.session, sprint.events, row.version, address)
+        return await self._save(s, survey, sprint.session, sprint.events, row.version, address, replaces)
 
     async def start_in(self, s, survey: Survey | None, *, channel: str, address: str) -> str | None:
         """Link a chat (channel, address) to a survey and ask its first question, in the caller's
@@ -172,11 +181,12 @@ class Conversations:
         await self.begin_in(s, survey, channel=channel, address=address)
         return None
 
-    async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str) -> Turn:
+    async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str,
+                       replaces: str | None = None) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
         reply to the invitation starts it)."""
         try:
-            return await self.reply_in(s, survey, reply, address=address)
+            return await self.reply_in(s, survey, reply, address=address, replaces=replaces)
         except NotFound:
             return await self.begin_in(s, survey, channel=channel, address=address)
 
@@ -189,7 +199,7 @@ class Conversations:
 
     async def _save(
         self, s, survey: Survey, session: Session, events: tuple[Event, ...],
-        version: int | None, address: str | None,
+        version: int | None, address: str | None, replaces: str | None = None,
     ) -> Turn:
         now = self._clock()
         await write_session(
@@ -197,9 +207,11 @@ class Conversations:
             state=session.to_json(), now=now, expected_version=version,
         )
         if address is not None:
-            for message in (e for e in events if isinstance(e, MessageSent)):
+            for payload in _merged([_payload(e) for e in events if isinstance(e, MessageSent)]):
+                if replaces is not None:  # the first message takes the answered question's place
+                    payload["replaces"], replaces = replaces, None
                 await queue(s, channel=session.channel, address=address, now=now,
-                            payload=_payload(message), survey_id=survey.id)
+                            payload=payload, survey_id=survey.id)
         await self._close(s, survey, session, now)
         return Turn(session, events)
 
@@ -257,3 +269,13 @@ def _payload(message: MessageSent) -> dict:
         "multi": message.multi,
     }
 
+
+def _merged(payloads: list[dict]) -> list[dict]:
+    """A turn's messages as the person receives them: a message without choices (an introduction,
+    a notice) joins the next one, so that one question is one message (one request, one SMS)."""
+    out: list[dict] = []
+    for payload in payloads:
+        if out and not out[-1]["choices"]:
+            payload = {**payload, "text": f"{out.pop()['text']}\n\n{payload['text']}"}
+        out.append(payload)
+    return out

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.common.settings import Settings
-from bot.conversation.sms import TEXTS
+from bot.conversation.texts import say
 from channels.contract import Choice
 from channels.sms import invitation, size_of, sms_text
 from survey_flows import Flow, load_flow, load_schema, shipped_flows
@@ -25,6 +25,8 @@ SAMPLE_DOSSIER = {
     "officer": "Nguyễn Thị Lan",
 }
 
+#: The SMS answers of the inbound path (bot/conversation/inbox.py) that are not questions.
+SMS_REPLIES = ("stopped", "started", "no_survey")
 SAMPLE_TOKEN = "x" * 32  # survey tokens are 32 characters
 
 
@@ -67,7 +69,7 @@ def template_rows(settings: Settings, *, unicode: bool = False, lang: str = "vi"
     price = settings.sms_segment_price
     link = f"{settings.public_url}/s/{SAMPLE_TOKEN}"
     rows = [row("invitation", invitation(SAMPLE_DOSSIER["dossier_code"], link, unicode=unicode), price)]
-    rows += [row(f"reply/{key}", sms_text(text, unicode=unicode), price) for key, text in TEXTS.items()]
+    rows += [row(f"reply/{key}", sms_text(say(key, "sms"), unicode=unicode), price) for key in SMS_REPLIES]
     schema = load_schema()
     for flow_id in sorted(shipped_flows()):
         flow = load_flow(flow_id, schema)

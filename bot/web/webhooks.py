@@ -1,10 +1,10 @@
 """Webhook routes of the chat channels: Telegram, Zalo OA, Twilio (inbound and status), eSMS reports.
 
-Each view authenticates the request before reading it, hands the parsed items to its channel's
-desk (which records and applies each in one transaction) and answers only after those commits.
-Each answers 404 while its channel is not configured. Twilio signs the URL it called, so the
-signature is checked against HAILONG_PUBLIC_URL plus the path and query, never the URL this
-process sees behind a proxy.
+Each view authenticates the request before reading it, has its channel parse the payload into
+channel-neutral events, hands each to the one inbound path (`Inbox.apply`, one transaction per
+event) and answers only after those commits. Each answers 404 while its channel is not
+configured. Twilio signs the URL it called, so the signature is checked against
+HAILONG_PUBLIC_URL plus the path and query, never the URL this process sees behind a proxy.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import logging
 
 from aiohttp import web
 
-from bot.conversation.sms import STATUS_PATH, SmsDesk, esms_config
-from bot.web.keys import SETTINGS, SMS_DESK, TELEGRAM_DESK, ZALO_DESK
-from channels import esms, twilio
-from channels.telegram import BadPayload, BadSecret, check_secret, parse_update
-from channels.zalo import BadSignature
+from bot.conversation.inbox import Applied
+from bot.conversation.sms import STATUS_PATH, SmsReports, esms_config
+from bot.conversation.telegram import stale_notice
+from bot.web.keys import INBOX, SETTINGS, SMS_REPORTS
+from channels import esms, telegram, twilio, zalo
+from channels.contract import Event
 
 log = logging.getLogger(__name__)
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -31,26 +32,36 @@ def setup_routes(app: web.Application) -> None:
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
-    """`POST /webhooks/telegram`: check the secret, then apply the update once."""
-    desk = request.app.get(TELEGRAM_DESK)
-    if desk is None:
+    """`POST /webhooks/telegram`: check the secret, then apply the update once.
+
+    A press is acknowledged in the reply itself (`answerCallbackQuery` as the webhook's answer,
+    which the Bot API allows): no request of ours, and the spinner stops as the turn commits.
+    """
+    settings = request.app[SETTINGS]
+    if not (settings.telegram_bot_token and settings.telegram_webhook_secret):
         raise web.HTTPNotFound()
     try:
-        check_secret(request.headers, desk.secret)
-    except BadSecret:
+        telegram.check_secret(request.headers, settings.telegram_webhook_secret)
+    except telegram.BadSecret:
         return web.Response(status=401)
     try:
         payload = await request.json()
     except ValueError:
         return web.Response(status=400)
+    if not isinstance(payload, dict):
+        return web.Response(status=400)
+    inbox = request.app[INBOX]
     try:
-        items = parse_update(payload, now=desk.now())
-    except BadPayload as exc:
+        events = telegram.events(telegram.parse_update(payload, now=inbox.now()))
+    except telegram.BadPayload as exc:
         log.warning("telegram update ignored: %s", exc)  # a retry would not fix it
-        items = []
-    for item in items:
-        await desk.handle(item)
-    return web.Response(status=200)
+        events = []
+    answer = None
+    for event in events:
+        applied = await inbox.apply(event)
+        if event.ack is not None:
+            answer = telegram.webhook_answer(telegram.answer_callback(event.ack, stale_notice(applied)))
+    return web.json_response(answer) if answer is not None else web.Response(status=200)
 
 
 async def zalo_webhook(request: web.Request) -> web.Response:
@@ -59,17 +70,22 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     Answered 200 only after every event's commit (a turn is database work only, well within the
     ~2 s Zalo waits); an event that fails answers 500 and is applied when Zalo delivers it again.
     """
-    desk = request.app.get(ZALO_DESK)
-    if desk is None:
+    settings = request.app[SETTINGS]
+    if not settings.zalo_oa_secret_key:
         raise web.HTTPNotFound()
-    body = await request.read()
+    inbox, body = request.app[INBOX], await request.read()
     try:
-        items = desk.parse(body, request.headers)
-    except BadSignature:
+        items = zalo.parse(body, request.headers, app_id=settings.zalo_app_id,
+                           secret_key=settings.zalo_oa_secret_key, now=inbox.now())
+    except zalo.BadSignature:
         return web.Response(status=401)
-    for item in items:
-        await desk.handle(item)
+    await _apply_all(request, zalo.events(items))
     return web.Response(status=200)
+
+
+async def _apply_all(request: web.Request, events: list[Event]) -> list[Applied]:
+    inbox = request.app[INBOX]
+    return [await inbox.apply(event) for event in events]
 
 
 def setup_sms_routes(app: web.Application) -> None:
@@ -83,8 +99,8 @@ def _public_url(request: web.Request) -> str:
     return request.app[SETTINGS].public_url + str(request.rel_url)
 
 
-async def _twilio_params(request: web.Request) -> tuple[SmsDesk, dict[str, str], str]:
-    desk, token = request.app.get(SMS_DESK), request.app[SETTINGS].twilio_auth_token
+async def _twilio_params(request: web.Request) -> tuple[SmsReports, dict[str, str], str]:
+    desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token
     if desk is None or not token:
         raise web.HTTPNotFound()
     form = await request.post()
@@ -96,16 +112,16 @@ async def twilio_inbound(request: web.Request) -> web.Response:
 
     Answered (empty TwiML) only after that commit; the answers go out through the outbox.
     """
-    desk, params, token = await _twilio_params(request)
+    _, params, token = await _twilio_params(request)
     try:
-        items = twilio.parse(params, request.headers, url=_public_url(request), token=token, now=desk.now())
+        items = twilio.parse(params, request.headers, url=_public_url(request), token=token,
+                             now=request.app[INBOX].now())
     except twilio.BadSignature:
         return web.Response(status=403)
     except twilio.BadPayload as exc:
         log.warning("twilio inbound ignored: %s", exc)
         items = []
-    for item in items:
-        await desk.handle(item)
+    await _apply_all(request, [Event.of(item) for item in items])
     return web.Response(text=TWIML_EMPTY, content_type="text/xml")
 
 
@@ -126,7 +142,7 @@ async def twilio_status(request: web.Request) -> web.Response:
 
 async def esms_status(request: web.Request) -> web.Response:
     """`GET /webhooks/esms/status/{key}`: eSMS's delivery report, keyed by our callback key."""
-    desk, settings = request.app.get(SMS_DESK), request.app[SETTINGS]
+    desk, settings = request.app.get(SMS_REPORTS), request.app[SETTINGS]
     if desk is None or not settings.esms_secret_key:
         raise web.HTTPNotFound()
     try:

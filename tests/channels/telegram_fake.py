@@ -67,6 +67,9 @@ class FakeBotApi(FakeServer):
             self._message_id += 1
             return {"message_id": self._message_id, "date": 0, "text": params.get("text", ""),
                     "chat": {"id": int(params["chat_id"]), "type": "private"}}
+        if method == "editMessageText":  # the Bot API answers with the edited message
+            return {"message_id": int(params["message_id"]), "date": 0, "edit_date": 0, "text": params.get("text", ""),
+                    "chat": {"id": int(params["chat_id"]), "type": "private"}}
         return True
 
 

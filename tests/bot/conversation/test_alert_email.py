@@ -48,12 +48,11 @@ def test_the_app_registers_the_email_sender_only_when_smtp_is_configured() -> No
 async def test_failed_sms_reports_hand_the_invitation_to_the_scheduler(database_url) -> None:
     from aiohttp.test_utils import TestServer
 
-    from bot.app import SMS_DESK
-    from bot.web.keys import SCHEDULER
+    from bot.web.keys import SCHEDULER, SMS_REPORTS
 
     settings = load_settings(env_file=None, database_url=database_url, twilio_account_sid="AC" + "0" * 32,
                              twilio_auth_token="secret", twilio_from_number="+15005550006",
                              twilio_api_base_url=f"http://127.0.0.1:{free_port()}")
     app = create_app(settings)
     async with TestServer(app):
-        assert app[SMS_DESK].on_failed == app[SCHEDULER].fall_back
+        assert app[SMS_REPORTS].on_failed == app[SCHEDULER].fall_back

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.common.settings import Settings, load_settings
 from bot.conversation.sms import esms_config
-from bot.web.keys import SETTINGS
-from bot.web.keys import SMS_DESK as DESK
-from channels.contract import ChannelName, Inbound
+from bot.web.keys import INBOX, SETTINGS
+from channels.contract import ChannelName, Event, Inbound
 from storage import OutboxMessage, update_agency_settings
 from tests.bot.conversation.test_sms import CHAT, PHONE, PUBLIC, T0, delivery_facts, invited_by_sms, seed, settled
 from tests.bot.conversation.test_telegram import drained
@@ -33,8 +32,8 @@ class Running:
     app: web.Application
 
     async def sms(self, body: str, sid: str) -> None:
-        """eSMS has no inbound webhook here: an Inbound goes to the desk as any provider's would."""
-        await self.app[DESK].handle(Inbound(ChannelName.SMS, PHONE, f"test:{sid}", T0, text=body))
+        """eSMS has no inbound webhook here: its event goes to the one inbound path as any provider's would."""
+        await self.app[INBOX].apply(Event.of(Inbound(ChannelName.SMS, PHONE, f"test:{sid}", T0, text=body)))
         await drained(self.db)  # the answers go out through the outbox, drained in the background
 
     async def report(self, key: str, **query: str) -> int:
