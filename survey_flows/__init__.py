@@ -11,7 +11,7 @@ from survey_flows.errors import FlowError, FlowInvalid, InvalidDossierCode, Sche
 from survey_flows.events import (
     AnswerRecorded, AnswerSkipped, ChoiceOut, EndStatus, Env, Event, MessageSent, SurveyEnded, event_to_json,
 )
-from survey_flows.flow import Flow, Step, StepKind
+from survey_flows.flow import Flow, Step, StepKind, choices_for
 from survey_flows.flow_loader import load_flow, shipped_flows, validate_files
 from survey_flows.problems import Problem
 from survey_flows.replies import ChoiceReply, ExpireReply, Reply, TextReply
@@ -51,6 +51,7 @@ __all__ = [
     "TextReply",
     "UnknownFlow",
     "band_for",
+    "choices_for",
     "dossier_points",
     "evaluation_record",
     "event_to_json",
