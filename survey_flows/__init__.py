@@ -5,6 +5,7 @@ in through ``Env``, and the engine returns events for the caller to act on.
 """
 
 from survey_flows.answers import AnswerValue
+from survey_flows.complaints import Complaint, Origin, Verification, complaint_from_answer
 from survey_flows.dossier import DossierStatus, is_evaluable, normalize_code
 from survey_flows.engine import Sprint, evaluation_record, resume, start
 from survey_flows.errors import FlowError, FlowInvalid, InvalidDossierCode, SchemaInvalid, UnknownFlow
@@ -13,6 +14,10 @@ from survey_flows.events import (
 )
 from survey_flows.flow import Flow, Step, StepKind, choices_for
 from survey_flows.flow_loader import load_flow, shipped_flows, validate_files
+from survey_flows.indicators import (
+    DossierExceptions, Handling, answer_is_complaint, apply_exceptions, complaint_handling, conduct_complaints,
+    indicator_3, indicator_4, indicator_7, indicator_8, indicator_9,
+)
 from survey_flows.problems import Problem
 from survey_flows.replies import ChoiceReply, ExpireReply, Reply, TextReply
 from survey_flows.schema import Band, Schema
@@ -28,6 +33,8 @@ __all__ = [
     "Band",
     "ChoiceOut",
     "ChoiceReply",
+    "Complaint",
+    "DossierExceptions",
     "DossierStatus",
     "EndStatus",
     "Env",
@@ -36,8 +43,10 @@ __all__ = [
     "Flow",
     "FlowError",
     "FlowInvalid",
+    "Handling",
     "InvalidDossierCode",
     "MessageSent",
+    "Origin",
     "Problem",
     "Reply",
     "Schema",
@@ -50,13 +59,24 @@ __all__ = [
     "SurveyEnded",
     "TextReply",
     "UnknownFlow",
+    "Verification",
+    "answer_is_complaint",
+    "apply_exceptions",
     "band_for",
     "choices_for",
+    "complaint_from_answer",
+    "complaint_handling",
+    "conduct_complaints",
     "dossier_points",
     "evaluation_record",
     "event_to_json",
     "indicator_1",
     "indicator_2",
+    "indicator_3",
+    "indicator_4",
+    "indicator_7",
+    "indicator_8",
+    "indicator_9",
     "is_evaluable",
     "load_flow",
     "load_schema",
