@@ -25,18 +25,23 @@ from survey_flows.schema_loader import load_schema
 from survey_flows.scoring import band_for, dossier_points, indicator_1, indicator_2, period_score, satisfaction_rate
 from survey_flows.session import Session, SessionStatus
 from survey_flows.terminal import run_terminal
+from survey_flows.totals import AgencyEntry, AgencyTotal, Basis, EntryBy, IndicatorLine, agency_total
 
 __all__ = [
+    "AgencyEntry",
+    "AgencyTotal",
     "AnswerRecorded",
     "AnswerSkipped",
     "AnswerValue",
     "Band",
+    "Basis",
     "ChoiceOut",
     "ChoiceReply",
     "Complaint",
     "DossierExceptions",
     "DossierStatus",
     "EndStatus",
+    "EntryBy",
     "Env",
     "Event",
     "ExpireReply",
@@ -44,6 +49,7 @@ __all__ = [
     "FlowError",
     "FlowInvalid",
     "Handling",
+    "IndicatorLine",
     "InvalidDossierCode",
     "MessageSent",
     "Origin",
@@ -60,6 +66,7 @@ __all__ = [
     "TextReply",
     "UnknownFlow",
     "Verification",
+    "agency_total",
     "answer_is_complaint",
     "apply_exceptions",
     "band_for",
