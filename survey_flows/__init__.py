@@ -20,11 +20,14 @@ from survey_flows.indicators import (
 )
 from survey_flows.problems import Problem
 from survey_flows.replies import ChoiceReply, ExpireReply, Reply, TextReply
-from survey_flows.schema import Band, Schema
-from survey_flows.schema_loader import load_schema
+from survey_flows.schema import Band, Digits, Indicator, Schema, Scope, Source
+from survey_flows.schema_loader import (
+    check_schema_text, load_schema, load_schema_text, schema_template_path, shipped_schema_path,
+)
 from survey_flows.scoring import band_for, dossier_points, indicator_1, indicator_2, period_score, satisfaction_rate
 from survey_flows.session import Session, SessionStatus
 from survey_flows.terminal import run_terminal
+from survey_flows.versions import VersionProblem, VersionSpan, schema_in_force, version_problems, version_spans
 from survey_flows.totals import AgencyEntry, AgencyTotal, Basis, EntryBy, IndicatorLine, agency_total
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "ChoiceOut",
     "ChoiceReply",
     "Complaint",
+    "Digits",
     "DossierExceptions",
     "DossierStatus",
     "EndStatus",
@@ -49,6 +53,7 @@ __all__ = [
     "FlowError",
     "FlowInvalid",
     "Handling",
+    "Indicator",
     "IndicatorLine",
     "InvalidDossierCode",
     "MessageSent",
@@ -57,8 +62,10 @@ __all__ = [
     "Reply",
     "Schema",
     "SchemaInvalid",
+    "Scope",
     "Session",
     "SessionStatus",
+    "Source",
     "Sprint",
     "Step",
     "StepKind",
@@ -66,10 +73,13 @@ __all__ = [
     "TextReply",
     "UnknownFlow",
     "Verification",
+    "VersionProblem",
+    "VersionSpan",
     "agency_total",
     "answer_is_complaint",
     "apply_exceptions",
     "band_for",
+    "check_schema_text",
     "choices_for",
     "complaint_from_answer",
     "complaint_handling",
@@ -87,12 +97,18 @@ __all__ = [
     "is_evaluable",
     "load_flow",
     "load_schema",
+    "load_schema_text",
     "normalize_code",
     "period_score",
     "resume",
     "run_terminal",
     "satisfaction_rate",
+    "schema_in_force",
+    "schema_template_path",
     "shipped_flows",
+    "shipped_schema_path",
     "start",
     "validate_files",
+    "version_problems",
+    "version_spans",
 ]

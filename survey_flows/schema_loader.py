@@ -17,7 +17,7 @@ from survey_flows.yamlpos import Findings, load_located
 
 __all__ = [
     "METHODS", "SCHEMA_LANGS", "band_problems", "check_schema_text", "load_schema", "load_schema_text", "localized",
-    "shipped_schema_path", "tenths",
+    "schema_template_path", "shipped_schema_path", "tenths",
 ]
 
 SCHEMA_KEYS = frozenset({"version", "effective_from", "effective_to", "source", "indicators", "levels", "fields",
@@ -27,6 +27,11 @@ SCHEMA_KEYS = frozenset({"version", "effective_from", "effective_to", "source", 
 def shipped_schema_path() -> Path:
     """Where the default schema file lives inside the package."""
     return Path(str(resources.files("survey_flows") / "data" / "schema.yaml"))
+
+
+def schema_template_path() -> Path:
+    """The commented template an admin copies to write the next schema version."""
+    return Path(str(resources.files("survey_flows") / "data" / "schema-template.yaml"))
 
 
 def load_schema(path: str | Path | None = None) -> Schema:
