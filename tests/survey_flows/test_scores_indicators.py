@@ -210,3 +210,11 @@ def test_indicator_9(counts: tuple[int, int, int, int, int], points: int, schema
 def test_indicator_9_refuses_parts_above_wholes() -> None:
     with pytest.raises(ValueError):
         indicator_9(procedures=10, procedures_online=11, dossiers=1, dossiers_online=0)
+
+
+def test_indicator_2_is_not_measured_without_unit_steps() -> None:
+    from survey_flows import dossier_points
+    assert dossier_points(D(2026, 4, 1), D(2026, 4, 10), D(2026, 4, 9)) == {"indicator.1": 2}
+    steps = [(D(2026, 4, 5), D(2026, 4, 4)), (D(2026, 4, 9), D(2026, 4, 9))]
+    assert dossier_points(D(2026, 4, 1), D(2026, 4, 10), D(2026, 4, 9), steps) == {"indicator.1": 2, "indicator.2": 1}
+    assert dossier_points(D(2026, 4, 1), D(2026, 4, 10), D(2026, 4, 9), []) == {"indicator.1": 2}
