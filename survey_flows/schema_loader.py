@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from survey_flows.indicator_loader import METHODS, read_indicator
 from survey_flows.problems import Problem
 from survey_flows.schema import Band, Digits, Field, FieldType, Option, Scale, Schema
 from survey_flows.schema_parts import SCHEMA_LANGS, day, localized, number, points_table
+from survey_flows.versions import version_problems
 from survey_flows.yamlpos import Findings, load_located
 
 __all__ = [
@@ -40,7 +42,7 @@ def load_schema(path: str | Path | None = None) -> Schema:
     return load_schema_text(file.read_text(encoding="utf-8"), str(file))
 
 
-def _read(text: str, name: str) -> tuple[Schema | None, list[Problem]]:
+def _read(text: str, name: str, existing: Sequence[Schema] = ()) -> tuple[Schema | None, list[Problem]]:
     located, problems = load_located(text, name)
     if located is None or problems:
         return None, list(problems)
@@ -50,26 +52,34 @@ def _read(text: str, name: str) -> tuple[Schema | None, list[Problem]]:
                   "bộ chỉ số phải là một bảng khóa (version, indicators, …)")
         return None, found.problems
     schema = _schema(found, located.data)
+    if existing:
+        before = {str(p) for p in version_problems(existing)}
+        for problem in version_problems([*existing, schema]):
+            if str(problem) not in before:
+                where = ("version",) if "twice" in problem.message else ("effective_from",)
+                found.add(where, problem.message, problem.vi)
     return schema, sorted(found.problems, key=lambda p: p.line)
 
 
-def check_schema_text(text: str, name: str = "schema.yaml") -> list[Problem]:
+def check_schema_text(text: str, name: str = "schema.yaml", existing: Sequence[Schema] = ()) -> list[Problem]:
     """Every problem of a schema file's text, by line, in Vietnamese and English; [] when valid.
 
     The admin's ``hailong schema check FILE``: nothing is stored. Each ``Problem`` has
-    ``message`` (English) and ``vi``; ``problem.bilingual()`` prints both.
+    ``message`` (English) and ``vi``; ``problem.bilingual()`` prints both. With ``existing``
+    (the versions already loaded) it also reports what adding this one would break: a version
+    name already used, a start on the same day as another, an overlap or a gap.
     """
-    return _read(text, name)[1]
+    return _read(text, name, existing)[1]
 
 
-def load_schema_text(text: str, name: str = "schema.yaml") -> Schema:
+def load_schema_text(text: str, name: str = "schema.yaml", existing: Sequence[Schema] = ()) -> Schema:
     """The ``Schema`` written in ``text``; raises ``SchemaInvalid`` listing every problem.
 
     What an admin loads for a new legal text (e.g. Decree 118/2025, Circular 03/2025): the
     caller stores the text with its ``version`` and ``effective_from``; nothing here touches
     storage. ``name`` only labels the problems (``name:line: …``).
     """
-    schema, problems = _read(text, name)
+    schema, problems = _read(text, name, existing)
     if schema is None or problems:
         raise SchemaInvalid(problems)
     return schema

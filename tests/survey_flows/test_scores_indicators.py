@@ -218,3 +218,15 @@ def test_indicator_2_is_not_measured_without_unit_steps() -> None:
     steps = [(D(2026, 4, 5), D(2026, 4, 4)), (D(2026, 4, 9), D(2026, 4, 9))]
     assert dossier_points(D(2026, 4, 1), D(2026, 4, 10), D(2026, 4, 9), steps) == {"indicator.1": 2, "indicator.2": 1}
     assert dossier_points(D(2026, 4, 1), D(2026, 4, 10), D(2026, 4, 9), []) == {"indicator.1": 2}
+
+
+def test_indicator_8_of_a_closed_quarter_is_the_same_whenever_it_is_computed() -> None:
+    # The register as it stood on 30 June, and as it stands on 15 August after more was recorded:
+    # the July handling of an overdue complaint, a protracted flag set in July, a new complaint in July.
+    on_30_june = [on_time(1), entry(2, D(2026, 6, 1), D(2026, 6, 20)), entry(3, D(2026, 6, 20), D(2026, 6, 30))]
+    on_15_august = [on_time(1), entry(2, D(2026, 6, 1), D(2026, 6, 20), D(2026, 7, 10), protracted=D(2026, 7, 1)),
+                    entry(3, D(2026, 6, 20), D(2026, 6, 30), D(2026, 7, 1)), entry(4, D(2026, 7, 3), D(2026, 7, 13))]
+    first, again = complaint_handling(on_30_june, Q_START, Q_END), complaint_handling(on_15_august, Q_START, Q_END)
+    # hand-computed: 1 on time, 1 late (open past 20 June), 1 open and due on 30 June (pending): 50 % → 0
+    assert (first.on_time, first.late, first.pending, first.points) == (1, 1, 1, 0)
+    assert again == first

@@ -162,3 +162,17 @@ def test_a_modified_schema_loads_with_its_own_names_and_bands() -> None:
     assert schema.indicator(6).name.get("vi") == "Công khai, minh bạch thủ tục"
     assert [b.low for b in schema.bands if b.code == "good"] == [11]
     assert load_schema().indicator(6).name.get("vi") == "Công khai thủ tục hành chính"
+
+
+def test_checking_against_the_loaded_versions(old: Schema) -> None:
+    assert check_schema_text(TEMPLATE, "tt03.yaml", existing=[old]) == []
+    same_name = TEMPLATE.replace('version: "tt03-2025.1"', 'version: "tt01-2018.1"')
+    [twice] = check_schema_text(same_name, "tt03.yaml", existing=[old])
+    assert twice.message == "version 'tt01-2018.1' is loaded twice"
+    assert twice.line == next(i for i, line in enumerate(same_name.splitlines(), 1) if line.startswith("version:"))
+    same_day = TEMPLATE.replace("effective_from: 2025-07-01", "effective_from: 2019-01-08")
+    [clash] = check_schema_text(same_day, "tt03.yaml", existing=[old])
+    assert "the same day as 'tt01-2018.1'" in clash.message and "cùng ngày" in clash.vi
+    with pytest.raises(SchemaInvalid):
+        load_schema_text(same_day, "tt03.yaml", existing=[old])
+    assert load_schema_text(TEMPLATE, "tt03.yaml", existing=[old]).version == "tt03-2025.1"
