@@ -15,7 +15,15 @@ from survey_flows.answers import AnswerValue
 from survey_flows.conditions import holds
 from survey_flows.errors import SessionMismatch, UnknownChannel
 from survey_flows.events import (
-    AnswerRecorded, AnswerSkipped, ChoiceOut, EndStatus, Env, Event, MessageSent, SkipReason, SurveyEnded,
+    AnswerRecorded,
+    AnswerSkipped,
+    ChoiceOut,
+    EndStatus,
+    Env,
+    Event,
+    MessageSent,
+    SkipReason,
+    SurveyEnded,
 )
 from survey_flows.flow import Flow, Step, StepKind, choices_for
 from survey_flows.i18n import fill, gettext

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from survey_flows.i18n import CATALOG_LANGS, PLACEHOLDERS, Localized, gettext, placeholders_in
 from survey_flows.flow import Step, StepKind
+from survey_flows.i18n import CATALOG_LANGS, PLACEHOLDERS, Localized, gettext, placeholders_in
 from survey_flows.schema import Field, FieldType, FilledBy, Option, Schema
 from survey_flows.schema_loader import localized
 from survey_flows.when_loader import read_when

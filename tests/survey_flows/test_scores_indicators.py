@@ -7,8 +7,20 @@ from datetime import date
 import pytest
 
 from survey_flows import (
-    Complaint, DossierExceptions, Schema, Verification, answer_is_complaint, apply_exceptions, complaint_from_answer,
-    complaint_handling, indicator_1, indicator_3, indicator_4, indicator_7, indicator_8, indicator_9,
+    Complaint,
+    DossierExceptions,
+    Schema,
+    Verification,
+    answer_is_complaint,
+    apply_exceptions,
+    complaint_from_answer,
+    complaint_handling,
+    indicator_1,
+    indicator_3,
+    indicator_4,
+    indicator_7,
+    indicator_8,
+    indicator_9,
 )
 
 D = date

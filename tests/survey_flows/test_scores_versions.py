@@ -8,8 +8,16 @@ from datetime import date
 import pytest
 
 from survey_flows import (
-    Schema, SchemaInvalid, check_schema_text, load_schema, load_schema_text, schema_in_force,
-    schema_template_path, shipped_schema_path, version_problems, version_spans,
+    Schema,
+    SchemaInvalid,
+    check_schema_text,
+    load_schema,
+    load_schema_text,
+    schema_in_force,
+    schema_template_path,
+    shipped_schema_path,
+    version_problems,
+    version_spans,
 )
 from survey_flows.schema import Source
 
