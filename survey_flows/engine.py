@@ -15,9 +15,17 @@ from survey_flows.answers import AnswerValue
 from survey_flows.conditions import holds
 from survey_flows.errors import SessionMismatch, UnknownChannel
 from survey_flows.events import (
-    AnswerRecorded, AnswerSkipped, ChoiceOut, EndStatus, Env, Event, MessageSent, SkipReason, SurveyEnded,
+    AnswerRecorded,
+    AnswerSkipped,
+    ChoiceOut,
+    EndStatus,
+    Env,
+    Event,
+    MessageSent,
+    SkipReason,
+    SurveyEnded,
 )
-from survey_flows.flow import Flow, Step, StepKind
+from survey_flows.flow import Flow, Step, StepKind, choices_for
 from survey_flows.i18n import fill, gettext
 from survey_flows.replies import ChoiceReply, Control, ExpireReply, Parsed, Reply, TextReply, interpret
 from survey_flows.session import Session, SessionStatus
@@ -59,7 +67,7 @@ class _Out:
         """Send a step's text (and its choices when it asks)."""
         lang = self.session.lang
         text = fill(step.text_for(lang, self.session.channel), self.session.context)
-        choices = tuple(ChoiceOut(str(i), o.label.get(lang)) for i, o in enumerate(step.options, 1))
+        choices = tuple(ChoiceOut(code, label) for code, label in choices_for(step, lang))
         self.send(step.id, text, choices, step.kind is StepKind.REASONS)
 
     def flush(self) -> None:

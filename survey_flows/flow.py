@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from survey_flows.conditions import Condition
 from survey_flows.i18n import Localized
-from survey_flows.schema import Option, Schema, Threshold
+from survey_flows.schema import Digits, Option, Schema, Threshold
 
 
 class StepKind(StrEnum):
@@ -43,6 +43,7 @@ class Step:
     thresholds: tuple[Threshold, ...] = ()
     optional: bool = False
     level_field: bool = False  # the written field stores a canonical level
+    digits: Digits = Digits.POSITION  # what a typed digit or button code means (from the scale)
 
     @property
     def asks(self) -> bool:
@@ -57,6 +58,29 @@ class Step:
 
     def points_for(self, count: int) -> int | None:
         return next((t.points for t in self.thresholds if t.holds(count)), None)
+
+    def code_of(self, position: int) -> str:
+        """The code of the option at 1-based ``position``: its value on a ``digits: value`` scale."""
+        option = self.options[position - 1]
+        return str(option.value) if self.digits is Digits.VALUE else str(position)
+
+    def option_for_code(self, code: int) -> Option | None:
+        """The option a typed digit or button code ``code`` stands for, or None."""
+        if self.digits is Digits.VALUE:
+            return next((o for o in self.options if o.value == code), None)
+        return self.options[code - 1] if 1 <= code <= len(self.options) else None
+
+
+def choices_for(step: Step, lang: str) -> tuple[tuple[str, str], ...]:
+    """The (code, label) pairs to show for ``step`` in ``lang``, in display order.
+
+    Use these codes for buttons and numbered lists instead of numbering by position: on a
+    ``digits: value`` scale (sat5, stars5) the code is the option's value, so "5" on a 5-level
+    satisfaction scale is "Rất hài lòng" whether typed or pressed; elsewhere it is the 1-based
+    position. A ``ChoiceReply(code)`` with one of these codes selects that option.
+    Steps without options (number, text, message) give ().
+    """
+    return tuple((step.code_of(i), option.label.get(lang)) for i, option in enumerate(step.options, 1))
 
 
 @dataclass(frozen=True, slots=True)

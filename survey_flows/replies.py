@@ -21,7 +21,8 @@ class TextReply:
 
 @dataclass(frozen=True, slots=True)
 class ChoiceReply:
-    """A button press: ``{"code": "2"}``, the option's 1-based position as shown."""
+    """A button press: ``{"code": "2"}``, a code from ``choices_for`` (the option's value on a
+    ``digits: value`` scale such as sat5 or stars5, its 1-based position as shown otherwise)."""
 
     code: str
 
@@ -104,9 +105,9 @@ def _typed(step: Step, text: str, folded: str) -> Parsed:
 
 def _typed_as_is(step: Step, text: str, folded: str) -> Parsed:
     if step.kind is StepKind.CHOICE:
-        return _answer(step, _option(step.options, folded) or _position(step.options, folded))
+        return _answer(step, _option(step.options, folded) or _position(step, folded))
     if step.kind is StepKind.YESNO:
-        return _answer(step, _yes_or_no(step.options, folded) or _position(step.options, folded))
+        return _answer(step, _yes_or_no(step.options, folded) or _position(step, folded))
     if step.kind is StepKind.NUMBER:
         return _number(step, text, folded)
     if step.kind is StepKind.REASONS:
@@ -121,10 +122,7 @@ def _pressed(step: Step, code: str) -> Parsed:
         return _reasons(step, code.strip(), digits_only=True)
     if step.kind not in (StepKind.CHOICE, StepKind.YESNO) or not code.strip().isdigit():
         return INVALID
-    position = int(code.strip())
-    if not 1 <= position <= len(step.options):
-        return INVALID
-    return _answer(step, step.options[position - 1])
+    return _answer(step, step.option_for_code(int(code.strip())))
 
 
 def _answer(step: Step, option: Option | None) -> Parsed:
@@ -143,9 +141,10 @@ def _option(options: tuple[Option, ...], folded: str) -> Option | None:
     return bare.get(words.plain(folded)) if words.plain(folded) else None
 
 
-def _position(options: tuple[Option, ...], folded: str) -> Option | None:
+def _position(step: Step, folded: str) -> Option | None:
+    """A typed digit or number word: the value on a ``digits: value`` scale, else the position."""
     number = words.count_in(folded)
-    return options[number - 1] if number is not None and 1 <= number <= len(options) else None
+    return step.option_for_code(number) if number is not None else None
 
 
 def _yes_or_no(options: tuple[Option, ...], folded: str) -> Option | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from survey_flows.i18n import Localized
 
@@ -26,12 +28,43 @@ class Scope(StrEnum):
 
 
 class FilledBy(StrEnum):
-    """Who provides an indicator's points."""
+    """Who provides an indicator's points (the older key; ``Source`` says it more precisely)."""
 
     COMPUTED = "computed"
     CITIZEN = "citizen"
     AGENCY = "agency"
     SYSTEM = "system"
+
+
+class Source(StrEnum):
+    """Where an indicator's points come from (schema key ``source``)."""
+
+    DATES = "dates"  # computed from the dossier's (or each unit's) dates
+    CITIZEN = "citizen"  # the applicant's answers, with exceptions staff may record
+    AGENCY = "agency"  # a figure the agency enters (self-score) or its controlling office (appraisal)
+    REGISTER = "register"  # the register of complaints and petitions (phản ánh, kiến nghị)
+
+
+# The older ``filled_by`` each source stands for, so callers of ``Indicator.filled_by`` keep working.
+SOURCE_FILLED_BY: dict[Source, FilledBy] = {
+    Source.DATES: FilledBy.COMPUTED,
+    Source.CITIZEN: FilledBy.CITIZEN,
+    Source.AGENCY: FilledBy.AGENCY,
+    Source.REGISTER: FilledBy.SYSTEM,
+}
+FILLED_BY_SOURCE: dict[FilledBy, Source] = {
+    FilledBy.COMPUTED: Source.DATES,
+    FilledBy.CITIZEN: Source.CITIZEN,
+    FilledBy.AGENCY: Source.AGENCY,
+    FilledBy.SYSTEM: Source.REGISTER,
+}
+
+
+class Digits(StrEnum):
+    """What a typed digit (or a button code) means on a scale (schema key ``digits``)."""
+
+    POSITION = "position"  # the 1-based position in the list shown (sat3: 1 = Rất hài lòng)
+    VALUE = "value"  # the option's own value (sat5, stars5: 5 = the best, whatever the order shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +81,13 @@ class Threshold:
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
-    """One of the nine indicators, e.g. ``{id: 3, scope: dossier, filled_by: citizen, points: {2: …}}``."""
+    """One of the nine indicators, e.g. ``{id: 3, scope: dossier, source: citizen, method: contacts,
+    rule: {vi: …, en: …}, params: {…}, points: {2: …}}``.
+
+    ``method`` names the computation in ``survey_flows.scoring`` (see ``docs/schema.md``);
+    ``params`` are its numbers (e.g. indicator 8's ``on_time_partial: 90``), kept as sorted
+    ``(key, value)`` pairs so a schema stays hashable; read them with ``param``.
+    """
 
     id: int
     name: Localized
@@ -56,10 +95,37 @@ class Indicator:
     filled_by: FilledBy
     points: tuple[tuple[int, Localized], ...]
     thresholds: tuple[Threshold, ...] = ()
+    source: Source | None = None
+    method: str = ""
+    rule: Localized | None = None
+    params: tuple[tuple[str, Any], ...] = ()
 
     def points_for(self, count: int) -> int | None:
         """Points for a count (indicator 3: contacts), via the first threshold that holds."""
         return next((t.points for t in self.thresholds if t.holds(count)), None)
+
+    @property
+    def origin(self) -> Source:
+        """``source``, or the one the older ``filled_by`` stands for."""
+        return self.source if self.source is not None else FILLED_BY_SOURCE[self.filled_by]
+
+    @property
+    def max_points(self) -> int:
+        return max((points for points, _ in self.points), default=0)
+
+    @property
+    def per_dossier(self) -> bool:
+        """Scored on each dossier (then averaged over the period)."""
+        return self.scope in (Scope.DOSSIER, Scope.DOSSIER_AND_AGENCY)
+
+    @property
+    def per_agency(self) -> bool:
+        """Entered per agency and period (self-score, appraisal)."""
+        return self.scope in (Scope.AGENCY, Scope.DOSSIER_AND_AGENCY) or self.origin is Source.AGENCY
+
+    def param(self, name: str, default: Any = None) -> Any:
+        """One of ``params``, or ``default``."""
+        return next((value for key, value in self.params if key == name), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +159,7 @@ class Scale:
     id: str
     name: Localized
     options: tuple[Option, ...]
+    digits: Digits = Digits.POSITION
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +184,13 @@ class Schema:
     scales: tuple[Scale, ...]
     channels: tuple[tuple[str, Localized], ...]
     bands: tuple[Band, ...]
+    effective_from: date | None = None  # the first day the schema applies (None: always)
+    effective_to: date | None = None  # the last day (None: until the next version)
+    source: Localized | None = None  # the legal texts it follows
 
     @property
     def max_score(self) -> int:
-        return sum(max(points for points, _ in ind.points) for ind in self.indicators)
+        return sum(ind.max_points for ind in self.indicators)
 
     def indicator(self, id_: int) -> Indicator | None:
         return next((i for i in self.indicators if i.id == id_), None)

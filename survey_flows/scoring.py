@@ -34,11 +34,21 @@ def indicator_1(received_on: date, due_on: date, returned_on: date) -> int:
     return _on_time_points(due_on, returned_on)
 
 
-def dossier_points(received_on: date, due_on: date | None, returned_on: date | None) -> dict[str, int]:
-    """The computed fields an evaluation gets from its dossier: ``{"indicator.1": 2}`` once returned."""
+def dossier_points(received_on: date, due_on: date | None, returned_on: date | None,
+                   unit_steps: Iterable[tuple[date, date]] | None = None) -> dict[str, int]:
+    """The computed fields an evaluation gets from its dossier: ``{"indicator.1": 2}`` once returned.
+
+    ``unit_steps`` (each participating unit's (due_on, done_on), when the import or API supplies
+    them) add ``indicator.2``; without them indicator 2 is absent, i.e. "not measured", and
+    ``agency_total`` lists it as missing rather than scoring it.
+    """
     if due_on is None or returned_on is None:
         return {}
-    return {"indicator.1": indicator_1(received_on, due_on, returned_on)}
+    points = {"indicator.1": indicator_1(received_on, due_on, returned_on)}
+    steps = list(unit_steps or ())
+    if steps:
+        points["indicator.2"] = indicator_2(steps)
+    return points
 
 
 def indicator_2(unit_steps: Iterable[tuple[date, date]]) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from survey_flows.i18n import CATALOG_LANGS, PLACEHOLDERS, Localized, gettext, placeholders_in
 from survey_flows.flow import Step, StepKind
+from survey_flows.i18n import CATALOG_LANGS, PLACEHOLDERS, Localized, gettext, placeholders_in
 from survey_flows.schema import Field, FieldType, FilledBy, Option, Schema
 from survey_flows.schema_loader import localized
 from survey_flows.when_loader import read_when
@@ -104,7 +104,9 @@ def _answer_step(ctx: StepContext, spec: dict, path: Path_, where: str, step: St
     base = replace(step, writes=field.name if field else spec.get("writes"),
                    level_field=bool(field and field.type is FieldType.LEVEL))
     if step.kind is StepKind.CHOICE:
-        return replace(base, scale=spec.get("scale"), options=_choice_options(ctx, spec, path, where, field))
+        scale = ctx.schema.scale(str(spec["scale"])) if "scale" in spec else None
+        return replace(base, scale=spec.get("scale"), options=_choice_options(ctx, spec, path, where, field),
+                       digits=scale.digits if scale is not None else base.digits)
     if step.kind is StepKind.NUMBER:
         return _number(ctx, spec, path, where, base, field)
     if step.kind is StepKind.YESNO:

@@ -19,6 +19,11 @@ NOTHING_TO_GO_BACK_TO = "This is the first question; there is nothing to go back
 EXPIRED = "This survey has expired. Thank you for your time."
 YES = "Yes"
 NO = "No"
+# An agency's total (survey_flows.totals): rated only when every indicator is present.
+TOTAL_COMPLETE = "{total} of {maximum} points — {band}"
+TOTAL_PARTIAL = ("{present} of {count} indicators so far: {total} points out of the {maximum} they allow. "
+                 "Not rated until all {count} are in (missing: indicator {missing}).")
 
 ALL = (HELP, HINT_CHOICE, HINT_NUMBER, HINT_YESNO, HINT_REASONS, HINT_TEXT, HINT_TEXT_OPTIONAL,
-       MOVING_ON, THANKS, OPTED_OUT, ALREADY_ENDED, GOING_BACK, NOTHING_TO_GO_BACK_TO, EXPIRED, YES, NO)
+       MOVING_ON, THANKS, OPTED_OUT, ALREADY_ENDED, GOING_BACK, NOTHING_TO_GO_BACK_TO, EXPIRED, YES, NO,
+       TOTAL_COMPLETE, TOTAL_PARTIAL)

@@ -51,9 +51,10 @@ def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(file, line, f"YAML syntax error: {exc.problem or exc.context}")]
+        detail = exc.problem or exc.context
+        return None, [Problem(file, line, f"YAML syntax error: {detail}", f"Lỗi cú pháp YAML: {detail}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, f"YAML syntax error: {exc}")]
+        return None, [Problem(file, 1, f"YAML syntax error: {exc}", f"Lỗi cú pháp YAML: {exc}")]
     finally:
         loader.dispose()
     lines: dict[Path_, int] = {(): node.start_mark.line + 1}
@@ -72,7 +73,8 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int],
             key = _scalar_key(key_node, key)
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(file, line, f"duplicate key {key!r} (first at line {seen[key]})"))
+                problems.append(Problem(file, line, f"duplicate key {key!r} (first at line {seen[key]})",
+                                        f"khóa {key!r} bị lặp (lần đầu ở dòng {seen[key]})"))
             seen.setdefault(key, line)
             lines.setdefault(path + (key,), line)
             _walk(value_node, path + (key,), lines, problems, file)
@@ -100,32 +102,33 @@ class Findings:
         self.located = located
         self.problems: list[Problem] = []
 
-    def add(self, path: Path_, message: str) -> None:
-        self.problems.append(Problem(self.file, self.located.line(*path), message))
+    def add(self, path: Path_, message: str, vi: str = "") -> None:
+        """A problem at ``path``'s line: ``message`` in English, ``vi`` in Vietnamese (optional)."""
+        self.problems.append(Problem(self.file, self.located.line(*path), message, vi))
 
     def mapping(self, value: Any, path: Path_, what: str) -> dict:
         """``value`` if it is a mapping, else a problem and an empty dict."""
         if isinstance(value, dict):
             return value
         if value is not None:
-            self.add(path, f"{what} must be a mapping")
+            self.add(path, f"{what} must be a mapping", f"{what}: phải là một bảng khóa–giá trị (mapping)")
         return {}
 
     def sequence(self, value: Any, path: Path_, what: str) -> list:
         """``value`` if it is a list, else a problem and an empty list."""
         if isinstance(value, list):
             return value
-        self.add(path, f"{what} must be a list")
+        self.add(path, f"{what} must be a list", f"{what}: phải là một danh sách")
         return []
 
     def integer(self, value: Any, path: Path_, what: str) -> int | None:
         """``value`` if it is an int (not a bool), else a problem and None."""
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        self.add(path, f"{what} must be an integer, not {value!r}")
+        self.add(path, f"{what} must be an integer, not {value!r}", f"{what}: phải là số nguyên, không phải {value!r}")
         return None
 
     def unknown_keys(self, data: dict, allowed: frozenset[str], path: Path_, where: str) -> None:
         for key in data:
             if key not in allowed:
-                self.add(path + (key,), f"{where}unknown key {key!r}")
+                self.add(path + (key,), f"{where}unknown key {key!r}", f"{where}khóa không hợp lệ {key!r}")

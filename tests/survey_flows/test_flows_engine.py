@@ -9,8 +9,18 @@ import pytest
 from flows_testkit import START, env_at
 
 from survey_flows import (
-    AnswerRecorded, ChoiceReply, ExpireReply, Flow, MessageSent, Session, SessionStatus, SurveyEnded, TextReply,
-    evaluation_record, resume, start,
+    AnswerRecorded,
+    ChoiceReply,
+    ExpireReply,
+    Flow,
+    MessageSent,
+    Session,
+    SessionStatus,
+    SurveyEnded,
+    TextReply,
+    evaluation_record,
+    resume,
+    start,
 )
 from survey_flows.errors import SessionMismatch, UnknownChannel
 

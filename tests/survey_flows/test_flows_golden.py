@@ -13,12 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flows_testkit import TEST_FLOWS, env_at, flow_ids, flow_named
 
 from survey_flows import (
-    AnswerRecorded, AnswerSkipped, ChoiceReply, ExpireReply, Flow, MessageSent, Reply, Session, SurveyEnded, TextReply,
-    evaluation_record, event_to_json, resume, shipped_flows, start,
+    AnswerRecorded,
+    AnswerSkipped,
+    ChoiceReply,
+    ExpireReply,
+    Flow,
+    MessageSent,
+    Reply,
+    Session,
+    SurveyEnded,
+    TextReply,
+    evaluation_record,
+    event_to_json,
+    resume,
+    shipped_flows,
+    start,
 )
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,8 +12,7 @@ import pytest
 from flows_testkit import env_at
 
 import survey_flows
-from survey_flows import DossierStatus, InvalidDossierCode, Flow, is_evaluable, normalize_code, run_terminal
-from survey_flows import texts
+from survey_flows import DossierStatus, Flow, InvalidDossierCode, is_evaluable, normalize_code, run_terminal, texts
 from survey_flows.i18n import catalog_ids
 
 PACKAGE = Path(survey_flows.__file__).parent

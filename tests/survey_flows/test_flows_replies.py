@@ -93,7 +93,8 @@ STARS5 = [
 ]
 
 # sat5-required "overall": options in order Rất hài lòng (5) / Hài lòng (4) / Bình thường (3) /
-# Không hài lòng (2) / Rất không hài lòng (1); a digit is the position shown, not the value.
+# Không hài lòng (2) / Rất không hài lòng (1). The scale says `digits: value`: a digit or number
+# word is the option's VALUE, so "5" is Rất hài lòng, as on the button labelled with it (issue 12).
 SAT5 = [
     ("Rất hài lòng", (5, 2)),
     ("RAT HAI LONG", (5, 2)),
@@ -117,15 +118,17 @@ SAT5 = [
     ("very dissatisfied", (1, 0)),
     ("Dạ, rất hài lòng ạ", (5, 2)),
     ("binh thuong a", (3, 0)),
-    ("1", (5, 2)),
-    ("2.", (4, 1)),
+    ("5", (5, 2)),
+    ("4.", (4, 1)),
     ("3", (3, 0)),
-    ("4", (2, 0)),
-    ("5", (1, 0)),
-    ("một", (5, 2)),
+    ("2", (2, 0)),
+    ("1", (1, 0)),
+    ("năm", (5, 2)),
     ("ba", (3, 0)),
-    ("bon", (2, 0)),
-    ("năm", (1, 0)),
+    ("bon", (4, 1)),
+    ("một", (1, 0)),
+    ("0", INVALID),
+    ("6", INVALID),
     ("😍", (5, 2)),
     ("🙂", (4, 1)),
     ("👍🏽", (4, 1)),

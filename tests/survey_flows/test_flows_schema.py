@@ -143,5 +143,9 @@ def test_broken_schema_reports_lines(tmp_path: Path) -> None:
     with pytest.raises(SchemaInvalid) as caught:
         load_schema(path)
     messages = [p.message for p in caught.value.problems]
-    assert messages == ["indicator 5: unknown scope 'province'", "scale 'sat3': option 2 maps to unknown level 7"]
+    assert messages == ["indicator 5: unknown scope 'province' (expected one of: dossier, agency, dossier_and_agency)",
+                        "scale 'sat3': option 2 maps to unknown level 7"]
+    assert [p.vi for p in caught.value.problems] == [
+        "chỉ số 5: phạm vi (scope) 'province' không hợp lệ (chọn một trong: dossier, agency, dossier_and_agency)",
+        "thang 'sat3': lựa chọn 2 ứng với mức 7 không có trong levels"]
     assert all(str(p).startswith(f"{path}:") for p in caught.value.problems)
