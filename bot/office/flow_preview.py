@@ -27,6 +27,7 @@ from survey_flows import (
     Sprint,
     StepKind,
     TextReply,
+    choices_for,
     resume,
     start,
 )
@@ -78,7 +79,7 @@ class StepPreview:
 def _outbound(channel: ChannelName, flow: Flow, step_index: int, lang: str) -> Outbound:
     """What the engine would send for a step (its text for that channel and its choices)."""
     step = flow.steps[step_index]
-    choices = tuple(Choice(str(i), o.label.get(lang)) for i, o in enumerate(step.options, 1))
+    choices = tuple(Choice(code, label) for code, label in choices_for(step, lang))
     return Outbound(channel, "preview", fill(step.text_for(lang, channel.value), _sample()), choices,
                     step=step.id, multi=step.kind is StepKind.REASONS)
 

@@ -14,7 +14,7 @@ from bot.common.settings import Settings
 from bot.conversation.texts import say
 from channels.contract import Choice
 from channels.sms import invitation, size_of, sms_text
-from survey_flows import Flow, load_flow, load_schema, shipped_flows
+from survey_flows import Flow, choices_for, load_flow, load_schema, shipped_flows
 from survey_flows.i18n import fill
 
 #: What `hailong simulate` shows where a real survey shows its dossier.
@@ -56,7 +56,7 @@ def flow_texts(flow: Flow, *, lang: str = "vi", unicode: bool = False) -> list[t
         if not step.asks:
             prefix.append(text)
             continue
-        choices = tuple(Choice(str(i), o.label.get(lang)) for i, o in enumerate(step.options, 1))
+        choices = tuple(Choice(code, label) for code, label in choices_for(step, lang))
         out.append((step.id, sms_text("\n\n".join([*prefix, text]), choices, unicode=unicode)))
         prefix = []
     if prefix:

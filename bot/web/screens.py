@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from survey_flows import ChoiceReply, Flow, Reply, Session, StepKind, TextReply
+from survey_flows import ChoiceReply, Flow, Reply, Session, StepKind, TextReply, choices_for
 from survey_flows.i18n import fill
 
 MAX_TEXT = 2000  # characters of a free-text answer; longer posts are refused, not cut
@@ -41,7 +41,7 @@ def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
     step = flow.step(str(session.step_id))
     asking = [s for s in flow.steps if s.asks]
     text = fill(step.text_for(lang, session.channel), session.context)
-    choices = tuple(Choice(str(i), o.label.get(lang)) for i, o in enumerate(step.options, 1))
+    choices = tuple(Choice(code, label) for code, label in choices_for(step, lang))
     return Screen(
         step.id, str(step.kind), text, choices, step.optional, step.minimum, step.maximum,
         position=asking.index(step) + 1, total=len(asking), can_back=bool(session.history),
