@@ -31,6 +31,7 @@ from bot.web.keys import (
     DATABASE,
     DISPATCHER,
     INBOX,
+    PLUGINS,
     SCHEDULER,
     SENDERS,
     SETTINGS,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     app.on_startup.append(_sms_fallback)  # after setup_dispatch's start: the scheduler exists
     app.cleanup_ctx.append(zalo_context)
     app.cleanup_ctx.append(sms_context)
+    app.cleanup_ctx.append(plugins_context)
     add_ops_routes(app)
     setup_web(app)
     setup_webhooks(app)
@@ -131,6 +133,22 @@ async def zalo_context(app: web.Application) -> AsyncIterator[None]:
         if SENDERS in app:  # the outbox drain sends queued OA messages and ZNS invitations through these
             zns = ZnsSender(http, settings.zalo_zns_api_base_url, tokens, settings.zalo_zns_rating_template_id)
             app[SENDERS] |= {"zalo": oa, "zalo_zns": ZnsInvitations(db, settings, zns)}
+        yield
+
+
+async def plugins_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: every registry channel that brings its own webhook and sender, opened with the settings."""
+    app[PLUGINS] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for spec in app[CHANNELS].values():
+            if spec.plugin is None:
+                continue
+            plugin = await stack.enter_async_context(spec.plugin(app[SETTINGS].model_dump()))
+            if plugin is None:  # not configured
+                continue
+            app[PLUGINS][spec.name] = plugin
+            if plugin.sender is not None and SENDERS in app:
+                app[SENDERS][spec.name] = plugin.sender
         yield
 
 

@@ -7,6 +7,7 @@ leaves it as channel-neutral `Event`s, which one service applies (bot/conversati
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -151,3 +152,29 @@ class Sender(Protocol):
     channel: ChannelName
 
     async def send(self, outbound: Outbound) -> SendOutcome: ...
+
+
+# --- channels that bring their own endpoint (declared in the registry with `plugin`) ---------
+
+
+class Refused(Exception):
+    """A webhook request that is not the provider's: a missing or wrong signature or secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """What the generic webhook route hands a channel: the raw body, headers and query."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+
+
+class Plugin(Protocol):
+    """A channel's running parts: its inbound endpoint (`events`) and its sender, if it sends."""
+
+    sender: Sender | None
+
+    def events(self, request: WebhookRequest, now: datetime) -> list[Event]:
+        """Authenticate first (Refused), then parse the request into events."""
+        ...

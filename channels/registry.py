@@ -8,9 +8,12 @@ channel is a module in this package plus one entry here (see docs/architecture.m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from channels.contract import Plugin
 from channels.sms import Keyword, keyword_of
 
 
@@ -45,7 +48,13 @@ class Spec:
     paid: bool = False  # every message costs: a courtesy answer at most once a day
     links_by_code: bool = False  # a survey token or dossier code typed in the chat links it
     address_of: str | None = None  # the channel whose address it writes to (ZNS: the SMS number)
+    # The schema's channel its evaluations count under until a schema version lists it by name.
+    records_as: str | None = None
     keywords: Callable[[str], Keyword | None] | None = field(default=None, compare=False)
+    # A channel that brings its own webhook and sender: opened with the server's settings (a
+    # mapping of setting names to values); it answers at POST /webhooks/ext/<name>.
+    plugin: Callable[[Mapping[str, Any]], AbstractAsyncContextManager[Plugin | None]] | None = field(
+        default=None, compare=False)
 
     @property
     def address_channel(self) -> str:
@@ -58,12 +67,12 @@ _SPECS = (
     Spec("kiosk", Address.NONE, ("Máy tính bảng tại quầy", "Counter tablet")),
     Spec("portal", Address.NONE, ("Cổng dịch vụ công", "Public service portal")),
     Spec("web", Address.NONE, ("Đường dẫn web", "Web link")),
-    Spec("telegram", Address.CHAT, ("Telegram", "Telegram"), chat=True, invites=True, buttons=True,
-         acknowledges=True),
-    Spec("zalo", Address.ZALO_USER, ("Zalo OA", "Zalo OA"), chat=True, invites=True, buttons=True,
-         reply_window=True, links_by_code=True),
     Spec("zalo_zns", Address.PHONE, ("Zalo ZNS (số điện thoại)", "Zalo ZNS (phone number)"), evaluations=False,
          invites=True, paid=True, address_of="sms"),
+    Spec("zalo", Address.ZALO_USER, ("Zalo OA", "Zalo OA"), chat=True, invites=True, buttons=True,
+         reply_window=True, links_by_code=True),
+    Spec("telegram", Address.CHAT, ("Telegram", "Telegram"), chat=True, invites=True, buttons=True,
+         acknowledges=True),
     Spec("sms", Address.PHONE, ("Tin nhắn SMS", "SMS"), chat=True, invites=True, opt_out=True, paid=True,
          keywords=keyword_of),
     Spec("email", Address.EMAIL, ("Thư điện tử", "E-mail"), evaluations=False),

@@ -12,6 +12,7 @@ import click
 
 from bot.common.errors import HailongError
 from bot.common.settings import Settings, load_settings
+from channels.registry import names
 
 EPILOG = "Tài liệu / Documentation: README.md"
 
@@ -223,7 +224,8 @@ def flows_list() -> None:
 @main.command()
 @click.argument("flow_id", metavar="FLOW")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
-@click.option("--channel", type=click.Choice(["sms", "telegram", "zalo", "web", "kiosk"]), default="web", show_default=True)
+@click.option("--channel", type=click.Choice(["web", "kiosk", *names(lambda spec: spec.chat)]), default="web",
+              show_default=True)
 @click.option("--context", "pairs", multiple=True, metavar="KEY=VALUE",
               help="Thay dữ liệu hồ sơ mẫu / override the sample dossier (dossier_code, agency, procedure, officer).")
 @click.option("--json", "as_json", is_flag=True, help="Đọc câu trả lời từ stdin, in bản ghi JSON / read replies from stdin, print the record as JSON.")

@@ -20,13 +20,14 @@ from bot.common.metrics import METRICS
 from bot.common.settings import Settings
 from bot.conversation.turns import utc_now
 from channels.contract import Choice, Delivery, Outbound, Sender, SendOutcome
+from channels.registry import REGISTRY
 from storage import Database, mark_unreachable
 from storage.limits import Rate, acquire, acquire_each, block, release
 from storage.outbox import Claimed, OutboxStatus, claim_due, finish, finish_sent, next_due, retry_later
 
 log = logging.getLogger(__name__)
 # Channels whose address is another channel's: ZNS goes to the phone number SMS knows.
-ADDRESS_CHANNEL = {"zalo_zns": "sms"}
+ADDRESS_CHANNEL = {spec.name: spec.address_of for spec in REGISTRY.values() if spec.address_of}
 FINAL_OF = {Delivery.FAILED: OutboxStatus.FAILED, Delivery.UNREACHABLE: OutboxStatus.UNREACHABLE,
             Delivery.OPTED_OUT: OutboxStatus.OPTED_OUT}
 OnFinal = Callable[[object, Claimed, OutboxStatus], Awaitable[None]]

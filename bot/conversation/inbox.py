@@ -165,7 +165,7 @@ class _Turn:
     async def turn(self, survey: Survey, reply: Reply, *, replaces: str | None = None) -> None:
         """Resume the session (begin it when the invitation was answered here), in this transaction."""
         turn = await self.talk.go_on_in(self.s, survey, reply, channel=self.spec.name, address=self.address,
-                                        replaces=replaces)
+                                        replaces=replaces, records_as=self.spec.records_as)
         if self.spec.opt_out and turn.session.status == "opted_out":
             await set_opted_out(self.s, channel=self.spec.name, address=self.address, now=self.now)
 
@@ -184,7 +184,8 @@ class _Turn:
 
     async def start(self, survey: Survey | None) -> None:
         """Link the chat to the survey and ask the first question, or say why not."""
-        problem = await self.talk.start_in(self.s, survey, channel=self.spec.name, address=self.address)
+        problem = await self.talk.start_in(self.s, survey, channel=self.spec.name, address=self.address,
+                                           records_as=self.spec.records_as)
         if problem is not None:
             await self.say(problem)
 

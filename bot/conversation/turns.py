@@ -138,18 +138,23 @@ class Conversations:
         return turn
 
     async def begin_in(
-        self, s, survey: Survey, *, channel: str, lang: str = "vi", address: str | None = None
+        self, s, survey: Survey, *, channel: str, lang: str = "vi", address: str | None = None,
+        via: str | None = None,
     ) -> Turn:
-        """`begin` inside the caller's transaction (which commits the turn with its own writes)."""
+        """`begin` inside the caller's transaction (which commits the turn with its own writes).
+
+        `channel` is the evaluation's (the schema's) channel; `via` the channel the messages go
+        out on when it differs (a channel the schema does not list yet, see the registry).
+        """
         await lock_key(s, f"survey:{survey.id}")
         context = await dossier_names(s, survey.dossier_id)
         flow = await self._flow_in(s, survey, starting=True)
         sprint = start(flow, self._env(), lang=lang, channel=channel, context=context)
-        return await self._save(s, survey, sprint.session, sprint.events, None, address)
+        return await self._save(s, survey, sprint.session, sprint.events, None, address, via=via)
 
     async def reply_in(
         self, s, survey: Survey, reply: object, *, address: str | None = None,
-        expected_version: int | None = None, replaces: str | None = None,
+        expected_version: int | None = None, replaces: str | None = None, via: str | None = None,
     ) -> Turn:
         """`reply` inside the caller's transaction: load, run and save under the survey's lock.
 
@@ -165,11 +170,15 @@ class Conversations:
             raise StaleSession(f"session of survey {survey.id} is at version {row.version}")
         flow = await self._flow_in(s, survey, starting=False)
         sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
-        return await self._save(s, survey, sprint.session, sprint.events, row.version, address, replaces)
+        return await self._save(s, survey, sprint.session, sprint.events, row.version, address, replaces, via=via)
 
-    async def start_in(self, s, survey: Survey | None, *, channel: str, address: str) -> str | None:
+    async def start_in(self, s, survey: Survey | None, *, channel: str, address: str,
+                       records_as: str | None = None) -> str | None:
         """Link a chat (channel, address) to a survey and ask its first question, in the caller's
-        transaction; or why not ("unknown", "used", "expired", "ongoing", "elsewhere")."""
+        transaction; or why not ("unknown", "used", "expired", "ongoing", "elsewhere").
+
+        `records_as`: the schema's channel the evaluation is filed under, when not `channel`.
+        """
         now = self._clock()
         problem = start_problem(survey, now)
         if problem is not None or survey is None:
@@ -178,17 +187,19 @@ class Conversations:
         if survey.status == "active":
             return "ongoing" if survey.contact_id == contact.contact_id else "elsewhere"
         survey = await set_survey_contact(s, survey.id, contact.contact_id)
-        await self.begin_in(s, survey, channel=channel, address=address)
+        await self.begin_in(s, survey, channel=records_as or channel, address=address,
+                            via=channel if records_as else None)
         return None
 
     async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str,
-                       replaces: str | None = None) -> Turn:
+                       replaces: str | None = None, records_as: str | None = None) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
         reply to the invitation starts it)."""
+        via = channel if records_as else None
         try:
-            return await self.reply_in(s, survey, reply, address=address, replaces=replaces)
+            return await self.reply_in(s, survey, reply, address=address, replaces=replaces, via=via)
         except NotFound:
-            return await self.begin_in(s, survey, channel=channel, address=address)
+            return await self.begin_in(s, survey, channel=records_as or channel, address=address, via=via)
 
     def _enqueued(self, turn: Turn, address: str | None) -> None:
         if address is not None and turn.messages:
@@ -199,7 +210,7 @@ class Conversations:
 
     async def _save(
         self, s, survey: Survey, session: Session, events: tuple[Event, ...],
-        version: int | None, address: str | None, replaces: str | None = None,
+        version: int | None, address: str | None, replaces: str | None = None, *, via: str | None = None,
     ) -> Turn:
         now = self._clock()
         await write_session(
@@ -210,7 +221,7 @@ class Conversations:
             for payload in _merged([_payload(e) for e in events if isinstance(e, MessageSent)]):
                 if replaces is not None:  # the first message takes the answered question's place
                     payload["replaces"], replaces = replaces, None
-                await queue(s, channel=session.channel, address=address, now=now,
+                await queue(s, channel=via or session.channel, address=address, now=now,
                             payload=payload, survey_id=survey.id)
         await self._close(s, survey, session, now)
         return Turn(session, events)

@@ -12,12 +12,14 @@ from typing import Any
 
 from bot.common.contact_rules import ContactRules
 from bot.conversation.alerts import parse_conditions
+from channels.registry import names
 from reports.errors import ReportError
 from survey_flows import load_schema
 from survey_flows.schema_loader import tenths
 
 #: Channels an invitation may go out on (channels.contract names; e-mail only reaches supervisors).
-PLAN_CHANNELS = ("zalo_zns", "zalo", "telegram", "sms")
+#: The channels an invitation can take, in the order the form offers them (the registry's).
+PLAN_CHANNELS = names(lambda spec: spec.invites)
 PLAN_NONE = "none"  # no invitation at all: surveys only at the desk, kiosk or by link
 PLAN_SLOTS = 4
 MAX_BANDS = 8

@@ -20,6 +20,7 @@ from bot.conversation.schedule import Scheduler
 from bot.conversation.surveys import send_survey, start_problem
 from bot.office.kiosks import SCANNED
 from bot.office.slips import Slip, slip_pdf, slip_png, telegram_link
+from channels.registry import spec_of
 from storage import (
     Address,
     Database,
@@ -141,7 +142,7 @@ def _send_option(channel: str, vias: list[str], card: DossierCard, usable: dict[
     """The first provider channel of `vias` that has a sender and an address (ZNS goes to the phone)."""
     problem = "no_contact"
     for via in vias:
-        filed = "sms" if via == "zalo_zns" else via
+        filed = spec_of(via).address_channel
         if filed not in known:
             continue
         address = known[filed]
@@ -216,7 +217,7 @@ async def _queue(s, scheduler: Scheduler | None, survey_id: int, via: str, now: 
     start = plan.index(via) if via in plan else 0
     plan = plan if via in plan else [via]
     reach = replace(reach, agency_settings={**reach.agency_settings, "channel_plan": plan})
-    if reach.addresses.get("sms" if via == "zalo_zns" else via) is None:
+    if reach.addresses.get(spec_of(via).address_channel) is None:
         return False
     return await scheduler.queue_invitation(s, reach, "invite", start, now)
 

@@ -17,6 +17,7 @@ from typing import Any
 from bot.office.sms_templates import SAMPLE_DOSSIER, flow_texts, row
 from channels import telegram, zalo
 from channels.contract import ChannelName, Choice, Outbound
+from channels.registry import names
 from survey_flows import (
     ChoiceReply,
     Env,
@@ -34,7 +35,7 @@ from survey_flows import (
 from survey_flows.i18n import fill
 from survey_flows.terminal import render_event
 
-SIM_CHANNELS = ("web", "telegram", "zalo", "sms")
+SIM_CHANNELS = ("web", *names(lambda spec: spec.chat))
 MAX_STATE = 16 * 1024  # characters of the simulator's JSON field
 MAX_LINES = 60  # transcript lines kept (the oldest go first)
 MAX_REPLY = 2000

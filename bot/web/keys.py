@@ -14,7 +14,7 @@ from bot.conversation.inbox import Inbox
 from bot.conversation.schedule import Scheduler
 from bot.conversation.sms import SmsReports
 from bot.conversation.turns import Conversations
-from channels.contract import Sender
+from channels.contract import Plugin, Sender
 from channels.registry import Spec
 from storage import Database
 
@@ -31,5 +31,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 BACKGROUND = web.AppKey("background_tasks", list[asyncio.Task])
 #: The one inbound path every chat channel's webhook hands its events to.
 INBOX = web.AppKey("inbox", Inbox)
+#: The opened plugins of registry channels that bring their own webhook and sender, by name.
+PLUGINS = web.AppKey("plugins", dict[str, Plugin])
 #: Present while an SMS provider is configured: applies its delivery reports.
 SMS_REPORTS = web.AppKey("sms_reports", SmsReports)

@@ -16,9 +16,9 @@ from aiohttp import web
 from bot.conversation.inbox import Applied
 from bot.conversation.sms import STATUS_PATH, SmsReports, esms_config
 from bot.conversation.telegram import stale_notice
-from bot.web.keys import INBOX, SETTINGS, SMS_REPORTS
+from bot.web.keys import INBOX, PLUGINS, SETTINGS, SMS_REPORTS
 from channels import esms, telegram, twilio, zalo
-from channels.contract import Event
+from channels.contract import Event, Refused, WebhookRequest
 
 log = logging.getLogger(__name__)
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -29,6 +29,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/webhooks/telegram", telegram_webhook, name="telegram_webhook")
     app.router.add_post("/webhooks/zalo", zalo_webhook, name="zalo_webhook")
     setup_sms_routes(app)
+    app.router.add_post("/webhooks/ext/{channel}", plugin_webhook, name="plugin_webhook")
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -80,6 +81,24 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     except zalo.BadSignature:
         return web.Response(status=401)
     await _apply_all(request, zalo.events(items))
+    return web.Response(status=200)
+
+
+async def plugin_webhook(request: web.Request) -> web.Response:
+    """`POST /webhooks/ext/{channel}`: a registry channel that brings its own parser (see Spec.plugin).
+
+    The plugin authenticates the request before parsing it (Refused: 401); each event then takes
+    the one inbound path, and the answer comes after every commit.
+    """
+    plugin = request.app[PLUGINS].get(request.match_info["channel"])
+    if plugin is None:
+        raise web.HTTPNotFound()
+    body = await request.read()
+    try:
+        events = plugin.events(WebhookRequest(body, request.headers, request.query), request.app[INBOX].now())
+    except Refused:
+        return web.Response(status=401)
+    await _apply_all(request, events)
     return web.Response(status=200)
 
 
