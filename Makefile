@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := var/demo
 
-.PHONY: demo test lint bench clean system-packages
+.PHONY: demo test lint bench clean system-packages messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/hailong demo --data-dir $(DEMO_DIR)
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev messages
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+
+# Every text people read lives in Babel catalogs (msgid = a stable key; Vietnamese and English):
+# bot/web (pages), bot/conversation (chats), survey_flows (the flows' own words). `make messages`
+# compiles each domain with pybabel, which refuses a broken catalog; tests check both languages.
+messages: $(VENV)/.installed
+	@for dir in bot/web/locales bot/conversation/locales survey_flows/locales; do \
+	  for domain in $$(ls $$dir/vi/LC_MESSAGES/ | sed -n 's/\.po$$//p'); do \
+	    $(BIN)/pybabel compile --statistics -d $$dir -D $$domain || exit 1; \
+	  done; \
+	done
 
 # Page tests drive Debian's Chromium through Playwright (never a downloaded browser); the printable
 # slip needs a font with Vietnamese letters (DejaVu). Installed from Debian when missing.
