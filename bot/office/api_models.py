@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 #: A dossier code as the API takes it in a path or a body (the normalisation upper-cases it);
 #: `<agency electronic id>-<YYMMDD received>-<sequence, 4+ digits, optionally 2 letters/digits before>`.
@@ -21,7 +21,8 @@ CODE_MAX = 64
 CODE_EXAMPLE = "000.32.31.H29-261118-0001"
 BATCH_MAX = 500  # dossiers in one POST /api/v1/dossiers:batch
 PAGE_MAX = 500  # evaluations in one page of GET /api/v1/evaluations
-CURSOR_PATTERN = r"^[0-9]{1,15}$"
+CURSOR_PATTERN = r"^[0-9]{1,9}$"  # evaluation ids are 32-bit integers
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
 #: Every error code with its HTTP status (ErrorBody.code lists the same codes; a test holds them equal).
 ERROR_STATUS = {"bad_input": 400, "unauthorized": 401, "agency_forbidden": 403, "dossier_unknown": 404,
                 "not_evaluated": 404, "not_found": 404, "method_not_allowed": 405, "dossier_not_returned": 409,
@@ -90,6 +91,14 @@ class EvaluationsQuery(_In):
     since: AwareDatetime | None = None
     cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
     limit: int = Field(default=100, ge=1, le=PAGE_MAX)
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        """Only RFC 3339 text (what `format: date-time` means); pydantic alone would take a Unix time."""
+        if value is not None and not (isinstance(value, str) and _RFC3339.fullmatch(value)):
+            raise ValueError("not an RFC 3339 date-time with an offset")
+        return value
 
 
 # --- responses ---------------------------------------------------------------------------------

@@ -6,60 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 
+from apikit import OTHER, UNIT, agencies_and_keys, answer_quick, call, stored_agency
 from live import run_async, serve_app
-from surveykit import AGENCY, CODES, Client, hidden, seed
+from surveykit import AGENCY, CODES, seed
 
 from bot.office.api_models import ERROR_STATUS, BatchIn, DossierIn, ErrorBody
 from bot.office.apikeys import create_api_key
-from storage import find_dossier, open_database, upsert_agency
-
-UNIT, OTHER = f"{AGENCY}.U1", "000.99.99.H30"
-
-
-def call(base: str, method: str, path: str, key: str | None, body: object = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict]:
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def agencies_and_keys(url: str, *, free_text: bool = False) -> dict[str, str]:
-    """A unit under the seeded agency and an unrelated agency; a key for each (and the parent's)."""
-    now = datetime.now(timezone.utc)
-
-    async def run() -> dict[str, str]:
-        async with open_database(url) as db:
-            async with db.transaction() as s:
-                await upsert_agency(s, code=UNIT, name="Tổ một cửa 1", parent_code=AGENCY, now=now)
-                await upsert_agency(s, code=OTHER, name="UBND Phường 2", now=now)
-            return {code: await create_api_key(db, code, label="t", now=now, free_text=free_text and code == AGENCY)
-                    for code in (AGENCY, UNIT, OTHER)}
-
-    return run_async(run())
-
-
-def stored_agency(url: str, code: str) -> str | None:
-    async def run():
-        async with open_database(url) as db, db.transaction() as s:
-            dossier = await find_dossier(s, code)
-            if dossier is None:
-                return None
-            from storage import get_agency
-            return (await get_agency(s, dossier.agency_id)).code
-
-    return run_async(run())
-
+from storage import open_database
 
 BODY = {"status": 4, "received_on": "2026-11-20", "due_on": "2026-11-25"}
 
@@ -169,6 +124,7 @@ def test_malformed_bodies_and_headers_get_clear_4xx(live_db_url) -> None:
         ("GET", "/api/v1/evaluations?limit=0", key, None, {}, 400, "bad_input"),
         ("GET", "/api/v1/evaluations?limit=1e3", key, None, {}, 400, "bad_input"),
         ("GET", "/api/v1/evaluations?cursor=-1", key, None, {}, 400, "bad_input"),
+        ("GET", "/api/v1/evaluations?cursor=069653252942", key, None, {}, 400, "bad_input"),  # found by the fuzz test
         ("GET", "/api/v1/evaluations?limit=1&limit=2", key, None, {}, 400, "bad_input"),
         ("GET", "/api/v1/evaluations?page=2", key, None, {}, 400, "bad_input"),
         ("GET", "/api/v1/dossiers/000.99.99.H29-261118-0001/survey", key, None, {}, 403, "agency_forbidden"),
@@ -187,19 +143,6 @@ def test_malformed_bodies_and_headers_get_clear_4xx(live_db_url) -> None:
         status, _ = call(base, "PUT", put, None, BODY, {"X-API-Key": key, "Content-Type": "text/plain"})
         assert status == 201
     assert stored_agency(live_db_url, new) == AGENCY
-
-
-def answer_quick(base: str, token: str, *, stars: str, officer: str, comment: str) -> None:
-    """Answer the quick flow on the web as a citizen would (stars, officer's attitude, a comment)."""
-    client = Client(base)
-    _, page = client.get(f"/s/{token}")
-    _, page = client.post(f"/s/{token}", {"_csrf": hidden(page, "_csrf"), "v": "0", "action": "start"})
-    for step, field, value in (("overall", "choice", stars), ("officer", "choice", officer),
-                               ("comment", "value", comment)):
-        assert f'data-step="{step}"' in page, step
-        status, page = client.post(f"/s/{token}", {"_csrf": hidden(page, "_csrf"), "v": hidden(page, "v"),
-                                                   "step": step, field: value})
-        assert status == 200
 
 
 def test_results_out_one_evaluation_and_a_cursor_over_all(live_db_url) -> None:
