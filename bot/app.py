@@ -14,6 +14,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from bot.common.logs import use_log_format
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
 from bot.conversation.schedule import Scheduler
@@ -49,6 +50,7 @@ from survey_flows import load_schema
 
 def create_app(settings: Settings) -> web.Application:
     """Build the app; the database opens on start-up and closes on clean-up."""
+    use_log_format(settings.log_format)  # text or JSON lines on the handlers `hailong serve` set up
     app = web.Application()
     app[SETTINGS] = settings
     app[TEMPLATES] = jinja2.Environment(
