@@ -98,7 +98,14 @@ class EvaluationsQuery(_In):
         """Only RFC 3339 text (what `format: date-time` means); pydantic alone would take a Unix time."""
         if value is not None and not (isinstance(value, str) and _RFC3339.fullmatch(value)):
             raise ValueError("not an RFC 3339 date-time with an offset")
-        return value
+        if value is None:
+            return None
+        text = value.upper()
+        head, dot, rest = text.partition(".")
+        if dot:  # Python reads at most 6 fraction digits; RFC 3339 allows more
+            digits = len(rest) - len(rest.lstrip("0123456789"))
+            text = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+        return datetime.fromisoformat(text)
 
 
 # --- responses ---------------------------------------------------------------------------------
@@ -180,13 +187,25 @@ class IndicatorOut(BaseModel):
     points: int
 
 
+class PortalSources(BaseModel):
+    """The schema field(s) each portal answer came from (null when none was answered)."""
+
+    overall: str | None
+    convenience: str | None
+    timeliness: str | None
+    staff_attitude: str | None
+
+
 class PortalOut(BaseModel):
-    """The four questions public portals show, as canonical levels (2, 1, 0) or null when not asked."""
+    """The four questions public portals show, as canonical levels (2 very satisfied, 1 satisfied,
+    0 not satisfied) or null: the satisfaction question when the flow asked it, else the indicator
+    points (convenience: the worse of indicators 3 and 4; timeliness: 1; staff attitude: 7)."""
 
     overall: int | None
     convenience: int | None
     timeliness: int | None
     staff_attitude: int | None
+    sources: PortalSources
 
 
 class EvaluationOut(BaseModel):

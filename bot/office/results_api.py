@@ -23,9 +23,28 @@ from survey_flows import Schema, load_schema
 
 log = logging.getLogger(__name__)
 
-#: The portal's four questions and the schema field that answers each.
-PORTAL = {"overall": "satisfaction.overall", "convenience": "satisfaction.convenience",
-          "timeliness": "satisfaction.timeliness", "staff_attitude": "satisfaction.officer_attitude"}
+#: The portal's four questions and the schema fields that answer each, in order of preference: the
+#: satisfaction level when the flow asked it, else the indicator points (2, 1, 0 read as levels).
+PORTAL: dict[str, tuple[tuple[str, ...], ...]] = {
+    "overall": (("satisfaction.overall",),),
+    "convenience": (("satisfaction.convenience",), ("indicator.3", "indicator.4")),
+    "timeliness": (("satisfaction.timeliness",), ("indicator.1",)),
+    "staff_attitude": (("satisfaction.officer_attitude",), ("indicator.7",)),
+}
+
+
+def portal_levels(levels: dict[str, int | None]) -> tuple[dict[str, int | None], dict[str, str | None]]:
+    """The four portal answers ({question: level}) and where each came from ({question: "field+field"})."""
+    answers: dict[str, int | None] = {}
+    sources: dict[str, str | None] = {}
+    for question, choices in PORTAL.items():
+        answers[question], sources[question] = None, None
+        for fields in choices:
+            found = [levels[f] for f in fields if levels.get(f) is not None]
+            if found:
+                answers[question], sources[question] = min(found), "+".join(f for f in fields if levels.get(f) is not None)
+                break
+    return answers, sources
 
 
 class NotEvaluated(HailongError):
@@ -83,13 +102,15 @@ async def _json(s, read: EvaluationRead, free_text: bool) -> dict[str, Any]:
         })
         if field is not None and field.indicator is not None and a.value is not None:
             indicators.append({"indicator": field.indicator, "points": a.value})
-    by_field = {a.field: a.level for a in read.answers}
+    by_field = {a.field: a.level if a.level is not None else (a.value if a.field.startswith("indicator.") else None)
+                for a in read.answers}
+    portal, sources = portal_levels(by_field)
     return {
         "id": ev.id, "dossier_code": read.dossier_code, "agency_code": read.agency_code, "channel": ev.channel,
         "language": ev.language, "completed_at": _iso(ev.completed_at), "schema_version": ev.schema_version,
         "flow_id": ev.flow_id, "flow_revision": ev.flow_revision, "answers": answers,
         "indicators": sorted(indicators, key=lambda i: i["indicator"]),
-        "portal": {name: by_field.get(field) for name, field in PORTAL.items()},
+        "portal": portal | {"sources": sources},
     }
 
 

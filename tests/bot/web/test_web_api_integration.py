@@ -163,7 +163,10 @@ def test_results_out_one_evaluation_and_a_cursor_over_all(live_db_url) -> None:
         assert answers["satisfaction.officer_attitude"]["scale"] == "sat3"
         assert all(a["text"] is None for a in ev["answers"])  # no free text for this key
         assert ev["portal"]["overall"] == overall["level"] and ev["portal"]["convenience"] is None
+        assert ev["portal"]["sources"]["overall"] == "satisfaction.overall"
         assert ev["portal"]["staff_attitude"] == answers["satisfaction.officer_attitude"]["level"]
+        if "indicator.1" in answers:  # computed from the dossier's dates
+            assert ev["portal"]["timeliness"] == answers["indicator.1"]["value"]
         assert [i["indicator"] for i in ev["indicators"]] == sorted(i["indicator"] for i in ev["indicators"])
         status, full = call(base, "GET", f"/api/v1/dossiers/{CODES[0]}/evaluation", keys[AGENCY])
         assert {a["field"]: a["text"] for a in full["answers"]}["comment"].startswith("Cán bộ nhiệt tình")
@@ -225,3 +228,14 @@ def test_batch_in_per_item_results_idempotent_by_code(live_db_url) -> None:
         assert status == 200 and body["created"] == 500
     assert stored_agency(live_db_url, f"{UNIT}-261120-0102") == UNIT
     assert stored_agency(live_db_url, f"{OTHER}-261120-0103") is None
+
+
+def test_the_portal_mapping_prefers_the_question_then_the_indicators() -> None:
+    from bot.office.results_api import portal_levels
+
+    answers, sources = portal_levels({"satisfaction.overall": 2, "indicator.3": 1, "indicator.4": 2,
+                                      "indicator.1": 0, "indicator.7": 2, "satisfaction.officer_attitude": 1})
+    assert answers == {"overall": 2, "convenience": 1, "timeliness": 0, "staff_attitude": 1}
+    assert sources == {"overall": "satisfaction.overall", "convenience": "indicator.3+indicator.4",
+                       "timeliness": "indicator.1", "staff_attitude": "satisfaction.officer_attitude"}
+    assert portal_levels({})[0] == dict.fromkeys(("overall", "convenience", "timeliness", "staff_attitude"))
