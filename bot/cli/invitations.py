@@ -39,10 +39,11 @@ async def slip(settings: Settings, code: str, output: Path, *, now: datetime) ->
     click.echo(f"Đã tạo phiếu / slip written: {write_slip(paper, output)}")
 
 
-async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime) -> None:
+async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime,
+                      free_text: bool = False) -> None:
     """Create an API key and print it once."""
     async with open_configured(settings) as db:
-        key = await create_api_key(db, agency_code, label=label, now=now)
+        key = await create_api_key(db, agency_code, label=label, now=now, free_text=free_text)
     click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại) / API key (shown once, keep it safe):")
     click.echo(key)
 

@@ -152,12 +152,14 @@ def api_key() -> None:
 @api_key.command("create")
 @click.argument("agency_code")
 @click.option("--label", default="", help="Ghi chú / a note (which system uses it).")
+@click.option("--free-text", is_flag=True,
+              help="Được đọc góp ý tự do của người dân qua API / may read citizens' free-text comments through the API.")
 @click.pass_context
-def api_key_create(ctx: click.Context, agency_code: str, label: str) -> None:
+def api_key_create(ctx: click.Context, agency_code: str, label: str, free_text: bool) -> None:
     """Tạo khóa API (chỉ hiện một lần) / Create an API key (shown once, stored hashed)."""
     from bot.cli.invitations import new_api_key
 
-    asyncio.run(new_api_key(settings_of(ctx), agency_code, label=label, now=_now()))
+    asyncio.run(new_api_key(settings_of(ctx), agency_code, label=label, now=_now(), free_text=free_text))
 
 
 @main.group()

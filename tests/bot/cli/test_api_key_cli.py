@@ -1,0 +1,30 @@
+"""`hailong api-key create AGENCY [--free-text]`: the key works, and only a --free-text key reads comments."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.office.apikeys import grant_of_key
+from storage import open_database
+
+
+def test_a_free_text_key_is_marked_and_a_plain_one_is_not(sqlite_cli, tmp_path: Path) -> None:
+    assert sqlite_cli("db", "upgrade").returncode == 0
+    csv_file = tmp_path / "d.csv"
+    csv_file.write_text("code,agency_code,agency_name,status,received_on\n"
+                        "000.32.31.H29-261118-0001,000.32.31.H29,UBND Phường 1,4,2026-11-18\n", "utf-8")
+    assert sqlite_cli("dossiers", "import", str(csv_file)).returncode == 0
+    keys = []
+    for extra in ((), ("--free-text",)):
+        out = sqlite_cli("api-key", "create", "000.32.31.H29", "--label", "portal", *extra)
+        assert out.returncode == 0, out.stderr
+        keys.append(out.stdout.strip().splitlines()[-1])
+
+    async def grants():
+        async with open_database(sqlite_cli.database_url) as db:
+            return [await grant_of_key(db, key) for key in keys]
+
+    plain, free = asyncio.run(grants())
+    assert plain.agency.code == free.agency.code == "000.32.31.H29"
+    assert (plain.free_text, free.free_text) == (False, True)
