@@ -24,6 +24,7 @@ from bot.conversation.turns import Conversations
 from bot.conversation.zalo import ZaloDesk
 from bot.conversation.zalo_tokens import DbTokens, DbWindow
 from bot.conversation.zns import ZnsInvitations
+from bot.office.webhooks_out import run_events, secret_lookup
 from bot.web import setup as setup_web
 from bot.web.keys import (
     BACKGROUND,
@@ -42,6 +43,7 @@ from bot.web.ops import add_routes as add_ops_routes
 from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
 from channels.telegram import TelegramSender, open_bot
+from channels.webhook import WebhookSender
 from channels.zalo import OaSender
 from channels.zalo_zns import ZnsSender
 from storage import open_database
@@ -64,6 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_startup.append(_sms_fallback)  # after setup_dispatch's start: the scheduler exists
     app.cleanup_ctx.append(zalo_context)
     app.cleanup_ctx.append(sms_context)
+    app.cleanup_ctx.append(webhook_context)
     add_ops_routes(app)
     setup_web(app)
     setup_webhooks(app)
@@ -129,6 +132,26 @@ async def zalo_context(app: web.Application) -> AsyncIterator[None]:
             zns = ZnsSender(http, settings.zalo_zns_api_base_url, tokens, settings.zalo_zns_rating_template_id)
             app[SENDERS] |= {"zalo": oa, "zalo_zns": ZnsInvitations(db, settings, zns)}
         yield
+
+
+async def webhook_context(app: web.Application) -> AsyncIterator[None]:
+    """Agencies' outgoing webhooks: the outbox sends them (channel "webhook"); a task queues new events."""
+    db = app[DATABASE]
+    async with aiohttp.ClientSession() as http:
+        if SENDERS in app:
+            app[SENDERS]["webhook"] = WebhookSender(http, secret_lookup(db))
+
+        def wake() -> None:
+            if DISPATCHER in app:
+                app[DISPATCHER].wake()
+
+        task = asyncio.create_task(run_events(db, wake), name="webhook-events")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 # --- the outbox drain and the timers -------------------------------------------------------

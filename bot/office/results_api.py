@@ -68,7 +68,7 @@ async def evaluation_of(db: Database, agency: Agency, raw_code: str, *, free_tex
         found = await read_evaluations(s, agency_ids=scope.ids, dossier_id=dossier.id, limit=1)
         if not found:
             raise NotEvaluated(code)
-        return await _json(s, found[0], free_text)
+        return await evaluation_json(s, found[0], free_text)
 
 
 async def evaluations_since(db: Database, agency: Agency, query: EvaluationsQuery, *, free_text: bool) -> dict:
@@ -78,12 +78,12 @@ async def evaluations_since(db: Database, agency: Agency, query: EvaluationsQuer
     async with db.transaction() as s:
         found = await read_evaluations(s, agency_ids=scope.ids, since=query.since, after_id=after,
                                        limit=query.limit + 1)
-        items = [await _json(s, item, free_text) for item in found[:query.limit]]
+        items = [await evaluation_json(s, item, free_text) for item in found[:query.limit]]
     last = items[-1]["id"] if items else after
     return {"items": items, "next_cursor": str(last) if last else None, "has_more": len(found) > query.limit}
 
 
-async def _json(s, read: EvaluationRead, free_text: bool) -> dict[str, Any]:
+async def evaluation_json(s, read: EvaluationRead, free_text: bool) -> dict[str, Any]:
     ev = read.evaluation
     schema = _schema()
     scales = await _scales(s, ev.flow_id, ev.flow_revision)

@@ -1,0 +1,108 @@
+"""Issue 18's end-to-end test: a one-stop system batch-creates dossiers, marks them returned, a citizen answers
+on the web, the system receives the signed webhook (verified as docs/integration.md says, with hmac alone)
+and reads the same evaluation through both GET endpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from apikit import agencies_and_keys, answer_quick, call
+from live import free_port, run_async, serve_app
+from surveykit import AGENCY, seed
+
+from bot.common.settings import load_settings
+from bot.office.webhooks_out import set_webhook
+from storage import open_database
+
+
+class Receiver:
+    """The one-stop system's webhook endpoint: refuses the first delivery (503), then takes them."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self.refused = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.refused == 0:
+                    receiver.refused += 1
+                    self.send_response(503)
+                    self.send_header("Retry-After", "1")
+                else:
+                    receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hailong"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The guide's verification snippet."""
+    timestamp, signature = headers["x-hailong-timestamp"], headers["x-hailong-signature"]
+    if abs(time.time() - int(timestamp)) > 300:
+        return False
+    expected = "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def test_a_one_stop_system_pushes_dossiers_and_gets_the_evaluation_back(live_db_url) -> None:
+    seed(live_db_url, surveys=0)
+    key = agencies_and_keys(live_db_url)[AGENCY]
+    receiver = Receiver()
+
+    async def webhook() -> str:
+        async with open_database(live_db_url) as db:
+            return await set_webhook(db, AGENCY, receiver.url, now=datetime.now(timezone.utc))
+
+    secret = run_async(webhook())
+    settings = load_settings(env_file=None, database_url=live_db_url, default_flow="quick")
+    codes = [f"{AGENCY}-261201-0001", f"{AGENCY}-261201-0002"]
+    try:
+        with serve_app(settings) as base:
+            status, batch = call(base, "POST", "/api/v1/dossiers:batch", key, {"dossiers": [
+                {"code": code, "status": 4, "received_on": "2026-12-01", "due_on": "2026-12-05",
+                 "procedure_code": "HT-01", "officer_code": "CB01"} for code in codes]})
+            assert status == 200 and [r["result"] for r in batch["results"]] == ["created", "created"]
+            links = []
+            for code in codes:
+                status, invitation = call(base, "POST", f"/api/v1/dossiers/{code}/returned", key,
+                                          {"returned_on": "2026-12-04"})
+                assert status == 200, invitation
+                links.append(invitation["link"])
+            token = links[0].rstrip("/").rsplit("/", 1)[1]
+            answer_quick(base, token, stars="5", officer="1", comment="Nhanh gọn")
+            deadline = time.monotonic() + 30
+            while not receiver.deliveries and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert receiver.refused == 1 and len(receiver.deliveries) == 1  # retried after the 503
+            headers, body = receiver.deliveries[0]
+            assert verified(secret, headers, body)
+            assert not verified(secret, headers, body + b" ")
+            assert not verified("another secret", headers, body)
+            event = json.loads(body)
+            assert event["event"] == "evaluation.completed" and event["agency_code"] == AGENCY
+            assert headers["x-hailong-delivery"]
+            status, one = call(base, "GET", f"/api/v1/dossiers/{codes[0]}/evaluation", key)
+            assert status == 200 and one == event["data"]
+            assert one["portal"]["overall"] == 2 and one["portal"]["timeliness"] is not None
+            status, page = call(base, "GET", "/api/v1/evaluations?since=2026-01-01T00:00:00Z", key)
+            assert status == 200 and page["items"] == [one]
+            status, _ = call(base, "GET", f"/api/v1/dossiers/{codes[1]}/evaluation", key)
+            assert status == 404
+            time.sleep(2.5)  # another round of the event task: nothing is queued twice
+            assert len(receiver.deliveries) == 1
+    finally:
+        receiver.server.shutdown()
