@@ -14,6 +14,7 @@ from bot.conversation.surveys import Invitation, send_survey
 from bot.office.apikeys import create_api_key
 from bot.office.kiosks import set_desk
 from bot.office.slips import Slip, save_qr, telegram_link, write_slip
+from bot.office.webhooks_out import set_webhook
 from storage import dossier_names, find_survey
 
 
@@ -46,6 +47,14 @@ async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: 
         key = await create_api_key(db, agency_code, label=label, now=now, free_text=free_text)
     click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại) / API key (shown once, keep it safe):")
     click.echo(key)
+
+
+async def new_webhook(settings: Settings, agency_code: str, url: str, *, now: datetime, free_text: bool) -> None:
+    """Set an agency's webhook and print its signing secret once."""
+    async with open_configured(settings) as db:
+        secret = await set_webhook(db, agency_code, url, now=now, free_text=free_text)
+    click.echo("Khóa ký webhook (chỉ hiện một lần, hãy lưu lại) / webhook signing secret (shown once, keep it safe):")
+    click.echo(secret)
 
 
 async def add_desk(settings: Settings, agency_code: str, desk_id: str, *, officer: str | None, timeout: int) -> None:

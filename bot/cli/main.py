@@ -162,6 +162,23 @@ def api_key_create(ctx: click.Context, agency_code: str, label: str, free_text: 
     asyncio.run(new_api_key(settings_of(ctx), agency_code, label=label, now=_now(), free_text=free_text))
 
 
+@main.group("webhook")
+def webhook() -> None:
+    """Webhook gửi kết quả đánh giá cho hệ thống một cửa / Outgoing webhooks of an agency."""
+
+
+@webhook.command("set")
+@click.argument("agency_code")
+@click.argument("url")
+@click.option("--free-text", is_flag=True, help="Gửi kèm góp ý tự do / include citizens' free-text comments.")
+@click.pass_context
+def webhook_set(ctx: click.Context, agency_code: str, url: str, free_text: bool) -> None:
+    """Đặt địa chỉ webhook, in khóa ký (chỉ một lần) / Set the webhook URL and print its signing secret once."""
+    from bot.cli.invitations import new_webhook
+
+    asyncio.run(new_webhook(settings_of(ctx), agency_code, url, now=_now(), free_text=free_text))
+
+
 @main.group()
 def kiosk() -> None:
     """Máy tính bảng tại quầy / Counter tablets (kiosk mode)."""

@@ -28,3 +28,19 @@ def test_a_free_text_key_is_marked_and_a_plain_one_is_not(sqlite_cli, tmp_path: 
     plain, free = asyncio.run(grants())
     assert plain.agency.code == free.agency.code == "000.32.31.H29"
     assert (plain.free_text, free.free_text) == (False, True)
+
+
+def test_webhook_set_prints_a_secret_and_refuses_a_bad_url(sqlite_cli, tmp_path: Path) -> None:
+    assert sqlite_cli("db", "upgrade").returncode == 0
+    csv_file = tmp_path / "d.csv"
+    csv_file.write_text("code,agency_code,agency_name,status,received_on\n"
+                        "000.32.31.H29-261118-0001,000.32.31.H29,UBND Phường 1,4,2026-11-18\n", "utf-8")
+    assert sqlite_cli("dossiers", "import", str(csv_file)).returncode == 0
+    out = sqlite_cli("webhook", "set", "000.32.31.H29", "https://igate.example.gov.vn/hailong")
+    assert out.returncode == 0, out.stderr
+    secret = out.stdout.strip().splitlines()[-1]
+    assert len(secret) >= 40
+    bad = sqlite_cli("webhook", "set", "000.32.31.H29", "ftp://x")
+    assert bad.returncode == 1 and "Lỗi:" in bad.stderr and "http(s)" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = sqlite_cli("webhook", "set", "000.99.99.H29", "https://x.example")
+    assert unknown.returncode == 1 and "000.99.99.H29" in unknown.stderr
