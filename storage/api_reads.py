@@ -1,14 +1,14 @@
-"""What API v1 reads: evaluations with their answers in a stable order (by id)."""
+"""What API v1 and the outgoing webhooks read: surveys, follow-ups, evaluations with their answers in a stable order (by id)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import Agency, Answer, Dossier, Evaluation
+from storage.tables import Agency, Answer, Dossier, Evaluation, FollowUp, Survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +41,29 @@ async def read_evaluations(s: AsyncSession, *, agency_ids: list[int], dossier_id
     for answer in await s.scalars(select(Answer).where(Answer.evaluation_id.in_(ids)).order_by(Answer.id)):
         answers.setdefault(answer.evaluation_id, []).append(answer)
     return [EvaluationRead(ev, code, agency, tuple(answers.get(ev.id, ()))) for ev, code, agency in rows]
+
+
+async def surveys_after(s: AsyncSession, *, agency_ids: list[int], after_id: int, limit: int
+                        ) -> list[tuple[Survey, str, str]]:
+    """Surveys opened for these agencies' dossiers after `after_id`: (survey, dossier code, agency code)."""
+    stmt = (select(Survey, Dossier.code, Agency.code)
+            .join(Dossier, Dossier.id == Survey.dossier_id).join(Agency, Agency.id == Dossier.agency_id)
+            .where(Dossier.agency_id.in_(agency_ids), Survey.id > after_id).order_by(Survey.id).limit(limit))
+    return [(survey, code, agency) for survey, code, agency in await s.execute(stmt)]
+
+
+async def follow_ups_opened(s: AsyncSession, *, agency_ids: list[int], after_id: int, limit: int) -> list[FollowUp]:
+    """Follow-ups opened for these agencies after `after_id`, by id."""
+    stmt = (select(FollowUp).where(FollowUp.agency_id.in_(agency_ids), FollowUp.id > after_id)
+            .order_by(FollowUp.id).limit(limit))
+    return list(await s.scalars(stmt))
+
+
+async def follow_ups_closed(s: AsyncSession, *, agency_ids: list[int], after: tuple[datetime, int] | None,
+                            limit: int) -> list[FollowUp]:
+    """Follow-ups closed after the (closed_at, id) mark, in that order."""
+    stmt = select(FollowUp).where(FollowUp.agency_id.in_(agency_ids), FollowUp.closed_at.is_not(None))
+    if after is not None:
+        at, id_ = after
+        stmt = stmt.where(or_(FollowUp.closed_at > at, and_(FollowUp.closed_at == at, FollowUp.id > id_)))
+    return list(await s.scalars(stmt.order_by(FollowUp.closed_at, FollowUp.id).limit(limit)))

@@ -1,14 +1,19 @@
 """Outgoing webhooks per agency: each new evaluation of the agency (or its units) becomes a signed POST.
 
 Agency setting `webhook`: `{"url": "https://igate.example/hailong", "secret": "…", "cursor": 41,
-"free_text": false}`. A background task turns evaluations recorded after `cursor` into outbox rows
-(channel "webhook", address = the URL) and moves the cursor in the same transaction, under a lock per
-agency, so every evaluation is queued once whatever the number of processes. The outbox drain then
+"cursors": {"survey": 7, "followup": 2, "followup_closed": ["2026-12-01T…", 2]}, "free_text": false}`.
+A background task turns what happened after each cursor (surveys opened, evaluations recorded,
+follow-ups opened and closed) into outbox rows (channel "webhook", address = the URL) and moves the
+cursors in the same transaction, under a lock per agency, so every event is queued once whatever the
+number of processes. The outbox drain then
 delivers them like any message: retries with back-off, in order per URL, a final `failed` row kept
 for admins. channels/webhook.py signs each attempt (HMAC-SHA256 over timestamp and body).
 
 Event body: `{"id": "evaluation.completed:42", "event": "evaluation.completed", "agency_code": …,
-"created_at": …, "data": <the evaluation as GET /api/v1/dossiers/{code}/evaluation shows it>}`.
+"created_at": …, "data": …}`; events: `survey.invited` (data: the survey's dossier code, status,
+created and expiry times), `evaluation.completed` (data: the evaluation as
+GET /api/v1/dossiers/{code}/evaluation shows it), `followup.opened` and `followup.closed` (data: the
+follow-up's dossier code, reason, opened, due and closed times).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from bot.office.results_api import evaluation_json
 from channels.webhook import CHANNEL
 from storage import (
     Database,
+    Dossier,
     Evaluation,
+    Survey,
     agency_tree,
     audit,
     enqueue,
@@ -37,10 +44,12 @@ from storage import (
     list_agencies,
     update_agency_settings,
 )
-from storage.api_reads import read_evaluations
+from storage.api_reads import follow_ups_closed, follow_ups_opened, read_evaluations, surveys_after
 from storage.locks import lock_key
+from storage.tables import FollowUp
 
 EVENT = "evaluation.completed"
+EVENTS = ("survey.invited", EVENT, "followup.opened", "followup.closed")
 BATCH = 100
 log = logging.getLogger(__name__)
 
@@ -58,8 +67,13 @@ async def set_webhook(db: Database, agency_code: str, url: str, *, now: datetime
             raise BadInput(f"Không có cơ quan {agency_code}.", f"There is no agency {agency_code}.")
         tree = await agency_tree(s, agency.id)
         last = await s.scalar(select(func.max(Evaluation.id)).where(Evaluation.agency_id.in_(tree)))
+        survey = await s.scalar(select(func.max(Survey.id)).join(Dossier, Dossier.id == Survey.dossier_id)
+                                .where(Dossier.agency_id.in_(tree)))
+        follow = await s.scalar(select(func.max(FollowUp.id)).where(FollowUp.agency_id.in_(tree)))
         await update_agency_settings(s, agency.id, {"webhook": {
             "url": url, "secret": secret, "cursor": int(last or 0), "free_text": free_text,
+            "cursors": {"survey": int(survey or 0), "followup": int(follow or 0),
+                        "followup_closed": [now.isoformat(), 0]},
             "created_at": now.isoformat()}})
         await audit(s, actor=actor, action="webhook.set", subject=f"agency:{agency.code}", now=now,
                     detail={"host": parts.netloc, "free_text": free_text})
@@ -84,17 +98,42 @@ async def _queue_agency(db: Database, agency_id: int, *, now: datetime, limit: i
         if not hook.get("url"):
             return 0
         tree = sorted(await agency_tree(s, agency_id))
+        cursors = dict(hook.get("cursors") or {})
+        events: list[tuple[str, str, dict]] = []  # (event, id, data)
+        for survey, code, agency_code in await surveys_after(s, agency_ids=tree, after_id=int(cursors.get("survey", 0)),
+                                                            limit=limit):
+            events.append(("survey.invited", str(survey.id), {
+                "dossier_code": code, "agency_code": agency_code, "status": survey.status,
+                "created_at": survey.created_at.isoformat(), "expires_at": survey.expires_at.isoformat()}))
+            cursors["survey"] = survey.id
         found = await read_evaluations(s, agency_ids=tree, after_id=int(hook.get("cursor") or 0), limit=limit)
         for read in found:
-            body = {"id": f"{EVENT}:{read.evaluation.id}", "event": EVENT, "agency_code": agency.code,
-                    "created_at": now.isoformat(),
-                    "data": await evaluation_json(s, read, bool(hook.get("free_text")))}
+            events.append((EVENT, str(read.evaluation.id),
+                           await evaluation_json(s, read, bool(hook.get("free_text")))))
+        if found:
+            hook["cursor"] = found[-1].evaluation.id
+        for item in await follow_ups_opened(s, agency_ids=tree, after_id=int(cursors.get("followup", 0)), limit=limit):
+            events.append(("followup.opened", str(item.id), _follow_up(item)))
+            cursors["followup"] = item.id
+        mark = cursors.get("followup_closed")
+        after = (datetime.fromisoformat(mark[0]), int(mark[1])) if mark else None
+        for item in await follow_ups_closed(s, agency_ids=tree, after=after, limit=limit):
+            events.append(("followup.closed", str(item.id), _follow_up(item)))
+            cursors["followup_closed"] = [item.closed_at.isoformat(), item.id]
+        for event, id_, data in events:
+            body = {"id": f"{event}:{id_}", "event": event, "agency_code": agency.code,
+                    "created_at": now.isoformat(), "data": data}
             await enqueue(s, channel=CHANNEL, address=hook["url"], now=now,
                           payload={"text": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                                   "kind": "webhook", "event": EVENT})
-        if found:
-            await update_agency_settings(s, agency_id, {"webhook": hook | {"cursor": found[-1].evaluation.id}})
-    return len(found)
+                                   "kind": "webhook", "event": event})
+        if events:
+            await update_agency_settings(s, agency_id, {"webhook": hook | {"cursors": cursors}})
+    return len(events)
+
+
+def _follow_up(item) -> dict:
+    return {"dossier_code": item.dossier_code, "reason": item.reason, "opened_at": item.opened_at.isoformat(),
+            "due_at": item.due_at.isoformat(), "closed_at": item.closed_at.isoformat() if item.closed_at else None}
 
 
 def secret_lookup(db: Database) -> Callable[[bytes], Awaitable[str | None]]:

@@ -85,16 +85,20 @@ def test_a_one_stop_system_pushes_dossiers_and_gets_the_evaluation_back(live_db_
             token = links[0].rstrip("/").rsplit("/", 1)[1]
             answer_quick(base, token, stars="5", officer="1", comment="Nhanh gọn")
             deadline = time.monotonic() + 30
-            while not receiver.deliveries and time.monotonic() < deadline:
+            while (not any(b"evaluation.completed" in body for _, body in receiver.deliveries)
+                   and time.monotonic() < deadline):
                 time.sleep(0.2)
-            assert receiver.refused == 1 and len(receiver.deliveries) == 1  # retried after the 503
-            headers, body = receiver.deliveries[0]
-            assert verified(secret, headers, body)
-            assert not verified(secret, headers, body + b" ")
-            assert not verified("another secret", headers, body)
-            event = json.loads(body)
-            assert event["event"] == "evaluation.completed" and event["agency_code"] == AGENCY
-            assert headers["x-hailong-delivery"]
+            assert receiver.refused == 1  # the first delivery was refused (503) and retried
+            for headers, body in receiver.deliveries:
+                assert verified(secret, headers, body)
+                assert not verified(secret, headers, body + b" ")
+                assert not verified("another secret", headers, body)
+                assert headers["x-hailong-delivery"]
+            events = [json.loads(body) for _, body in receiver.deliveries]
+            assert [(e["event"], e["data"]["dossier_code"]) for e in events] == [
+                ("survey.invited", codes[0]), ("survey.invited", codes[1]), ("evaluation.completed", codes[0])]
+            assert all(e["agency_code"] == AGENCY for e in events)
+            event = events[-1]
             status, one = call(base, "GET", f"/api/v1/dossiers/{codes[0]}/evaluation", key)
             assert status == 200 and one == event["data"]
             assert one["portal"]["overall"] == 2 and one["portal"]["timeliness"] is not None
@@ -102,7 +106,17 @@ def test_a_one_stop_system_pushes_dossiers_and_gets_the_evaluation_back(live_db_
             assert status == 200 and page["items"] == [one]
             status, _ = call(base, "GET", f"/api/v1/dossiers/{codes[1]}/evaluation", key)
             assert status == 404
+            # A dissatisfied answer opens a follow-up (the default alert rule): two more events, in order.
+            answer_quick(base, links[1].rstrip("/").rsplit("/", 1)[1], stars="1", officer="3", comment="Chậm")
+            deadline = time.monotonic() + 30
+            while len(receiver.deliveries) < 5 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            later = [json.loads(body) for _, body in receiver.deliveries[3:]]
+            assert [(e["event"], e["data"]["dossier_code"]) for e in later] == [
+                ("evaluation.completed", codes[1]), ("followup.opened", codes[1])]
+            assert later[1]["data"]["reason"] and later[1]["data"]["closed_at"] is None
+            assert all(verified(secret, h, b) for h, b in receiver.deliveries[3:])
             time.sleep(2.5)  # another round of the event task: nothing is queued twice
-            assert len(receiver.deliveries) == 1
+            assert len(receiver.deliveries) == 5
     finally:
         receiver.server.shutdown()
