@@ -7,7 +7,8 @@ Agency settings (JSON, all optional):
 
 Vietnam's public holidays (the `holidays` package: lunar Tết, Hùng Kings' day, 30/4, 1/5, 2/9 and the
 days the government substitutes) are the default calendar; an agency adds days (`holidays`) or
-removes some (`holidays_removed`, e.g. a day it works anyway) on top.
+removes some (`holidays_removed`, e.g. a day it works anyway) on top; `"national_holidays": false`
+turns the national calendar off (a desk open every day).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class ContactRules:
             reminder=timedelta(hours=float(settings.get("reminder_hours", DEFAULT_REMINDER_HOURS))),
             plan=tuple(settings.get("channel_plan") or DEFAULT_PLAN),
             removed=frozenset(date.fromisoformat(d) for d in settings.get("holidays_removed") or ()),
+            national=settings.get("national_holidays", True) is not False,
         )
 
     def is_holiday(self, day: date) -> bool:

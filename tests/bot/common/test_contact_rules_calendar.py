@@ -54,3 +54,11 @@ async def test_marking_a_dossier_returned_before_tet_schedules_after_it(db, tmp_
     send_at = datetime.fromisoformat(result["send_at"])
     assert local(send_at) == datetime(2027, 2, 11, 8, 0, tzinfo=VN)
     assert send_at - now > timedelta(days=7)
+
+
+def test_a_desk_open_every_day_can_turn_the_national_calendar_off() -> None:
+    rules = ContactRules.of({"contact_hours": ["00:00-23:59"], "contact_days": list(range(1, 8)),
+                             "national_holidays": False})
+    tet = datetime(2027, 2, 6, 9, 0, tzinfo=VN)
+    assert local(rules.invite_at(tet)) == tet
+    assert local(ContactRules.of({"contact_days": list(range(1, 8))}).invite_at(tet)) == datetime(2027, 2, 11, 8, 0, tzinfo=VN)
