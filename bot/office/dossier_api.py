@@ -60,7 +60,8 @@ def agency_part(code: str) -> str:
     return code.rsplit("-", 2)[0]
 
 
-def _code(raw: str) -> str:
+def dossier_code(raw: str) -> str:
+    """The normalised code, or BadInput with the reason."""
     try:
         return normalize_code(raw)
     except InvalidDossierCode as exc:
@@ -103,10 +104,10 @@ def _raw(body: BaseModel) -> dict[str, str]:
 
 async def put_dossier(db: Database, agency: Agency, raw_code: str, body: DossierIn, *, now: datetime) -> dict:
     """Create or update one dossier of the key's agency or a unit from a JSON body (the CSV import's rules)."""
-    code = _code(raw_code)
+    code = dossier_code(raw_code)
     scope = await scope_of(db, agency)
     part, _ = scope.agency_of(code)
-    await _own(db, scope, code, missing_ok=True)
+    await own_dossier(db, scope, code, missing_ok=True)
     row = check_row(1, {**_raw(body), "code": code, "agency_code": _stored_code(scope, part)})
     if isinstance(row, RowError):
         raise BadInput(row.vi, row.en)
@@ -134,7 +135,7 @@ async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetim
     async with db.transaction() as s:
         for index, item in enumerate(body.dossiers):
             try:
-                code = _code(item.code)
+                code = dossier_code(item.code)
                 results[index] = {"index": index, "code": code}
                 part, _ = scope.agency_of(code)
                 if code in seen:
@@ -169,7 +170,7 @@ async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetim
 
 async def dossier_json(db: Database, agency: Agency, code: str) -> dict:
     """The dossier as the API shows it."""
-    dossier = await _own(db, await scope_of(db, agency), code)
+    dossier = await own_dossier(db, await scope_of(db, agency), code)
     return {"code": dossier.code, "status": dossier.status, "received_on": _day(dossier.received_on),
             "due_on": _day(dossier.due_on), "returned_on": _day(dossier.returned_on)}
 
@@ -177,8 +178,8 @@ async def dossier_json(db: Database, agency: Agency, code: str) -> dict:
 async def mark_returned(db: Database, settings: Settings, agency: Agency, raw_code: str, returned_on: date | None,
                         *, now: datetime) -> dict:
     """Set status 10 (returned), open the survey, and record when its invitation is due."""
-    code = _code(raw_code)
-    dossier = await _own(db, await scope_of(db, agency), code)
+    code = dossier_code(raw_code)
+    dossier = await own_dossier(db, await scope_of(db, agency), code)
     async with db.transaction() as s:
         await upsert_dossier(
             s, code=code, agency_id=dossier.agency_id, status=int(DossierStatus.RETURNED),
@@ -198,15 +199,15 @@ async def mark_returned(db: Database, settings: Settings, agency: Agency, raw_co
 
 async def open_survey(db: Database, settings: Settings, agency: Agency, raw_code: str, *, now: datetime) -> Invitation:
     """Create (or find) the survey of one of the agency's dossiers now."""
-    code = _code(raw_code)
-    await _own(db, await scope_of(db, agency), code)
+    code = dossier_code(raw_code)
+    await own_dossier(db, await scope_of(db, agency), code)
     return await send_survey(db, settings, code, now=now, actor=f"api:{agency.code}")
 
 
 async def survey_status(db: Database, agency: Agency, raw_code: str) -> dict:
     """Where the dossier's survey stands (no token: status readers need not reach the citizen)."""
-    code = _code(raw_code)
-    dossier = await _own(db, await scope_of(db, agency), code)
+    code = dossier_code(raw_code)
+    dossier = await own_dossier(db, await scope_of(db, agency), code)
     async with db.transaction() as s:
         survey = await find_survey(s, dossier_id=dossier.id)
         evaluated = await has_evaluation(s, dossier.id)
@@ -225,7 +226,7 @@ def invitation_json(settings: Settings, invitation: Invitation) -> dict:
             "expires_at": invitation.expires_at.isoformat()}
 
 
-async def _own(db: Database, scope: Scope, code: str, *, missing_ok: bool = False):
+async def own_dossier(db: Database, scope: Scope, code: str, *, missing_ok: bool = False):
     """The dossier when its code and its record are the key's agency's or a unit's.
 
     A code naming another agency is refused as such (AgencyForbidden: the code alone says so, nothing

@@ -16,7 +16,7 @@ from typing import Any
 from bot.common.errors import HailongError
 from bot.conversation.flows import load_revision
 from bot.office.api_models import EvaluationsQuery
-from bot.office.dossier_api import _code, _own, scope_of
+from bot.office.dossier_api import dossier_code, own_dossier, scope_of
 from storage import Agency, Database
 from storage.api_reads import EvaluationRead, read_evaluations
 from survey_flows import Schema, load_schema
@@ -61,9 +61,9 @@ def _schema() -> Schema:
 
 async def evaluation_of(db: Database, agency: Agency, raw_code: str, *, free_text: bool) -> dict:
     """The evaluation of one of the agency's (or its units') dossiers; NotEvaluated when there is none yet."""
-    code = _code(raw_code)
+    code = dossier_code(raw_code)
     scope = await scope_of(db, agency)
-    dossier = await _own(db, scope, code)
+    dossier = await own_dossier(db, scope, code)
     async with db.transaction() as s:
         found = await read_evaluations(s, agency_ids=scope.ids, dossier_id=dossier.id, limit=1)
         if not found:

@@ -58,8 +58,8 @@ async def set_webhook(db: Database, agency_code: str, url: str, *, now: datetime
                       free_text: bool = False) -> str:
     """Point the agency's webhook at `url` with a new secret (returned once); events start from now on."""
     parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 500:
-        raise BadInput("Địa chỉ webhook phải là một URL http(s).", "The webhook address must be an http(s) URL.")
+    if parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 128:
+        raise BadInput("Địa chỉ webhook phải là một URL http(s), tối đa 128 ký tự.", "The webhook address must be an http(s) URL of 128 characters at most.")
     secret = secrets.token_urlsafe(32)
     async with db.transaction() as s:
         agency = await find_agency(s, agency_code)
