@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import Agency, Answer, Dossier, Evaluation, FollowUp, Survey
+from storage.tables import Agency, Answer, Dossier, Evaluation, FollowUp, OutboxMessage, Survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +67,14 @@ async def follow_ups_closed(s: AsyncSession, *, agency_ids: list[int], after: tu
         at, id_ = after
         stmt = stmt.where(or_(FollowUp.closed_at > at, and_(FollowUp.closed_at == at, FollowUp.id > id_)))
     return list(await s.scalars(stmt.order_by(FollowUp.closed_at, FollowUp.id).limit(limit)))
+
+
+async def deliveries_of(s: AsyncSession, *, channel: str, address: str, failed_limit: int = 10
+                        ) -> tuple[dict[str, int], list[OutboxMessage]]:
+    """Outbox rows to one address: counts by status, and the latest failed ones (the dead letters)."""
+    where = (OutboxMessage.channel == channel, OutboxMessage.address == address)
+    counts = {status: n for status, n in await s.execute(
+        select(OutboxMessage.status, func.count()).where(*where).group_by(OutboxMessage.status))}
+    failed = await s.scalars(select(OutboxMessage).where(*where, OutboxMessage.status == "failed")
+                             .order_by(OutboxMessage.id.desc()).limit(failed_limit))
+    return counts, list(failed)

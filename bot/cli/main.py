@@ -179,6 +179,16 @@ def webhook_set(ctx: click.Context, agency_code: str, url: str, free_text: bool)
     asyncio.run(new_webhook(settings_of(ctx), agency_code, url, now=_now(), free_text=free_text))
 
 
+@webhook.command("status")
+@click.argument("agency_code")
+@click.pass_context
+def webhook_status_command(ctx: click.Context, agency_code: str) -> None:
+    """Địa chỉ, số lần gửi theo trạng thái, các lần thất bại / URL, deliveries by status, the failed ones."""
+    from bot.cli.invitations import show_webhook
+
+    asyncio.run(show_webhook(settings_of(ctx), agency_code))
+
+
 @main.group()
 def kiosk() -> None:
     """Máy tính bảng tại quầy / Counter tablets (kiosk mode)."""

@@ -44,7 +44,7 @@ from storage import (
     list_agencies,
     update_agency_settings,
 )
-from storage.api_reads import follow_ups_closed, follow_ups_opened, read_evaluations, surveys_after
+from storage.api_reads import deliveries_of, follow_ups_closed, follow_ups_opened, read_evaluations, surveys_after
 from storage.locks import lock_key
 from storage.tables import FollowUp
 
@@ -134,6 +134,21 @@ async def _queue_agency(db: Database, agency_id: int, *, now: datetime, limit: i
 def _follow_up(item) -> dict:
     return {"dossier_code": item.dossier_code, "reason": item.reason, "opened_at": item.opened_at.isoformat(),
             "due_at": item.due_at.isoformat(), "closed_at": item.closed_at.isoformat() if item.closed_at else None}
+
+
+async def webhook_status(db: Database, agency_code: str) -> dict:
+    """For admins: where the agency's webhook points, its deliveries by status and the last failed ones."""
+    async with db.transaction() as s:
+        agency = await find_agency(s, agency_code)
+        if agency is None:
+            raise BadInput(f"Không có cơ quan {agency_code}.", f"There is no agency {agency_code}.")
+        hook = (agency.settings or {}).get("webhook") or {}
+        if not hook.get("url"):
+            return {"url": None, "counts": {}, "failed": []}
+        counts, failed = await deliveries_of(s, channel=CHANNEL, address=hook["url"])
+    return {"url": hook["url"], "counts": counts,
+            "failed": [{"id": row.id, "event": row.payload.get("event"), "attempts": row.attempts,
+                        "error": row.last_error, "created_at": row.created_at.isoformat()} for row in failed]}
 
 
 def secret_lookup(db: Database) -> Callable[[bytes], Awaitable[str | None]]:

@@ -40,6 +40,8 @@ def test_webhook_set_prints_a_secret_and_refuses_a_bad_url(sqlite_cli, tmp_path:
     assert out.returncode == 0, out.stderr
     secret = out.stdout.strip().splitlines()[-1]
     assert len(secret) >= 40
+    shown = sqlite_cli("webhook", "status", "000.32.31.H29")
+    assert shown.returncode == 0 and "https://igate.example.gov.vn/hailong" in shown.stdout and secret not in shown.stdout
     bad = sqlite_cli("webhook", "set", "000.32.31.H29", "ftp://x")
     assert bad.returncode == 1 and "Lỗi:" in bad.stderr and "http(s)" in bad.stderr and "Traceback" not in bad.stderr
     unknown = sqlite_cli("webhook", "set", "000.99.99.H29", "https://x.example")

@@ -17,14 +17,14 @@ from live import free_port, run_async, serve_app
 from surveykit import AGENCY, seed
 
 from bot.common.settings import load_settings
-from bot.office.webhooks_out import set_webhook
+from bot.office.webhooks_out import set_webhook, webhook_status
 from storage import open_database
 
 
 class Receiver:
     """The one-stop system's webhook endpoint: refuses the first delivery (503), then takes them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, always: int | None = None) -> None:
         self.deliveries: list[tuple[dict[str, str], bytes]] = []
         self.refused = 0
         receiver = self
@@ -32,7 +32,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.refused == 0:
+                if always is not None:
+                    receiver.refused += 1
+                    self.send_response(always)
+                elif receiver.refused == 0:
                     receiver.refused += 1
                     self.send_response(503)
                     self.send_header("Retry-After", "1")
@@ -118,5 +121,38 @@ def test_a_one_stop_system_pushes_dossiers_and_gets_the_evaluation_back(live_db_
             assert all(verified(secret, h, b) for h, b in receiver.deliveries[3:])
             time.sleep(2.5)  # another round of the event task: nothing is queued twice
             assert len(receiver.deliveries) == 5
+            status = run_async(_status(live_db_url))
+            assert status["counts"] == {"sent": 5} and status["failed"] == []
     finally:
         receiver.server.shutdown()
+
+
+async def _status(url: str) -> dict:
+    async with open_database(url) as db:
+        return await webhook_status(db, AGENCY)
+
+
+def test_a_refused_delivery_ends_failed_and_admins_see_it(live_db_url) -> None:
+    seed(live_db_url, surveys=0)
+    key = agencies_and_keys(live_db_url)[AGENCY]
+    receiver = Receiver(always=410)
+
+    async def webhook() -> str:
+        async with open_database(live_db_url) as db:
+            return await set_webhook(db, AGENCY, receiver.url, now=datetime.now(timezone.utc))
+
+    run_async(webhook())
+    code = f"{AGENCY}-261201-0009"
+    try:
+        with serve_app(load_settings(env_file=None, database_url=live_db_url, default_flow="quick")) as base:
+            assert call(base, "PUT", f"/api/v1/dossiers/{code}", key, {"status": 4, "received_on": "2026-12-01"})[0] == 201
+            assert call(base, "POST", f"/api/v1/dossiers/{code}/returned", key, {})[0] == 200
+            deadline = time.monotonic() + 20
+            while not (status := run_async(_status(live_db_url)))["failed"] and time.monotonic() < deadline:
+                time.sleep(0.3)
+    finally:
+        receiver.server.shutdown()
+    assert receiver.refused == 1  # a 410 is final: no retry
+    assert status["counts"] == {"failed": 1}
+    [failed] = status["failed"]
+    assert failed["event"] == "survey.invited" and failed["error"] == "HTTP 410" and failed["attempts"] == 1
