@@ -14,6 +14,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
+from bot.common.logs import use_log_format
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
 from bot.conversation.inbox import Inbox
@@ -23,6 +24,7 @@ from bot.conversation.telegram import quiet_httpx
 from bot.conversation.turns import Conversations
 from bot.conversation.zalo_tokens import DbTokens, DbWindow
 from bot.conversation.zns import ZnsInvitations
+from bot.office.webhooks_out import run_events, secret_lookup
 from bot.web import setup as setup_web
 from bot.web.keys import (
     BACKGROUND,
@@ -43,6 +45,7 @@ from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
 from channels.registry import REGISTRY, Spec
 from channels.telegram import TelegramSender, open_bot
+from channels.webhook import WebhookSender
 from channels.zalo import OaSender
 from channels.zalo_zns import ZnsSender
 from storage import open_database
@@ -54,6 +57,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
 
     `registry`: the channels it knows (channels/registry.py); a deployment or a test may add one.
     """
+    use_log_format(settings.log_format)  # text or JSON lines on the handlers `hailong serve` set up
     app = web.Application()
     app[SETTINGS] = settings
     app[CHANNELS] = registry
@@ -69,6 +73,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     app.cleanup_ctx.append(zalo_context)
     app.cleanup_ctx.append(sms_context)
     app.cleanup_ctx.append(plugins_context)
+    app.cleanup_ctx.append(webhook_context)
     add_ops_routes(app)
     setup_web(app)
     setup_webhooks(app)
@@ -150,6 +155,26 @@ async def plugins_context(app: web.Application) -> AsyncIterator[None]:
             if plugin.sender is not None and SENDERS in app:
                 app[SENDERS][spec.name] = plugin.sender
         yield
+
+
+async def webhook_context(app: web.Application) -> AsyncIterator[None]:
+    """Agencies' outgoing webhooks: the outbox sends them (channel "webhook"); a task queues new events."""
+    db = app[DATABASE]
+    async with aiohttp.ClientSession() as http:
+        if SENDERS in app:
+            app[SENDERS]["webhook"] = WebhookSender(http, secret_lookup(db))
+
+        def wake() -> None:
+            if DISPATCHER in app:
+                app[DISPATCHER].wake()
+
+        task = asyncio.create_task(run_events(db, wake), name="webhook-events")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 # --- the outbox drain and the timers -------------------------------------------------------

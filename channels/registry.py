@@ -25,6 +25,7 @@ class Address(StrEnum):
     ZALO_USER = "zalo_user"  # a Zalo user id, scoped to our official account
     PHONE = "phone"  # a phone number, kept in E.164 (SMS, and ZNS which reaches it through Zalo)
     EMAIL = "email"
+    URL = "url"  # an agency system's webhook endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ _SPECS = (
     Spec("sms", Address.PHONE, ("Tin nhắn SMS", "SMS"), chat=True, invites=True, opt_out=True, paid=True,
          keywords=keyword_of),
     Spec("email", Address.EMAIL, ("Thư điện tử", "E-mail"), evaluations=False),
+    Spec("webhook", Address.URL, ("Webhook của hệ thống một cửa", "One-stop system webhook"), evaluations=False),
 )
 
 #: name -> Spec, in the order shown to people.

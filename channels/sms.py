@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from unidecode import unidecode
+from anyascii import anyascii
 
 from channels.contract import Choice, Outbound
 
@@ -52,10 +52,26 @@ class SmsSize:
         return price_per_segment * self.segments
 
 
+# Where anyascii and the texts hailong has always sent differ: typography keeps its old SMS form,
+# and an emoji (anyascii spells ":thumbsup:") is dropped rather than spelled out.
+_KEEP = {"—": "--", "←": "-", "→": "-", "★": "", "·": "*", "×": "x", "©": "(c)", "®": "(r)", "£": "PS",
+         "¥": "Y=", "¼": " 1/4", "½": " 1/2", "¾": " 3/4"}
+
+
+def ascii_of(char: str) -> str:
+    """One character in ASCII: Vietnamese letters lose their marks ("ệ" → "e", "Đ" → "D")."""
+    if char.isascii():
+        return char
+    if char in _KEEP:
+        return _KEEP[char]
+    plain = anyascii(char)
+    return "" if len(plain) > 2 and plain.startswith(":") and plain.endswith(":") else plain
+
+
 def unaccent(text: str) -> str:
     """The text "không dấu" in GSM-7: "Cảm ơn quý khách" → "Cam on quy khach"."""
     # Every non-ASCII letter goes, even GSM-7's own "à" or "é": a half-accented SMS reads worse.
-    plain = "".join(c if c.isascii() else unidecode(c) for c in text)
+    plain = "".join(map(ascii_of, text))
     return "".join(c for c in plain if c in GSM7_BASIC or c in GSM7_EXTENSION)
 
 
@@ -113,7 +129,7 @@ _START = frozenset({"start", "unstop", "dang ky", "bat dau"})
 
 def fold(body: str) -> str:
     """Lower-case, không dấu, single spaces, no edge punctuation: "  Từ chối! " → "tu choi"."""
-    return " ".join(unidecode(body).lower().strip(_EDGE).split())
+    return " ".join("".join(map(ascii_of, body)).lower().strip(_EDGE).split())
 
 
 def keyword_of(body: str) -> Keyword | None:

@@ -14,6 +14,7 @@ from bot.conversation.surveys import Invitation, send_survey
 from bot.office.apikeys import create_api_key
 from bot.office.kiosks import set_desk
 from bot.office.slips import Slip, save_qr, telegram_link, write_slip
+from bot.office.webhooks_out import set_webhook, webhook_status
 from storage import dossier_names, find_survey
 
 
@@ -39,12 +40,35 @@ async def slip(settings: Settings, code: str, output: Path, *, now: datetime) ->
     click.echo(f"Đã tạo phiếu / slip written: {write_slip(paper, output)}")
 
 
-async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime) -> None:
+async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime,
+                      free_text: bool = False) -> None:
     """Create an API key and print it once."""
     async with open_configured(settings) as db:
-        key = await create_api_key(db, agency_code, label=label, now=now)
+        key = await create_api_key(db, agency_code, label=label, now=now, free_text=free_text)
     click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại) / API key (shown once, keep it safe):")
     click.echo(key)
+
+
+async def new_webhook(settings: Settings, agency_code: str, url: str, *, now: datetime, free_text: bool) -> None:
+    """Set an agency's webhook and print its signing secret once."""
+    async with open_configured(settings) as db:
+        secret = await set_webhook(db, agency_code, url, now=now, free_text=free_text)
+    click.echo("Khóa ký webhook (chỉ hiện một lần, hãy lưu lại) / webhook signing secret (shown once, keep it safe):")
+    click.echo(secret)
+
+
+async def show_webhook(settings: Settings, agency_code: str) -> None:
+    """Print the agency's webhook, its deliveries by status and the failed ones (dead letters)."""
+    async with open_configured(settings) as db:
+        status = await webhook_status(db, agency_code)
+    if status["url"] is None:
+        click.echo("Chưa đặt webhook / no webhook set")
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items())) or "0"
+    click.echo(f"{status['url']}\nĐã gửi theo trạng thái / deliveries by status: {counts}")
+    for row in status["failed"]:
+        click.echo(f"thất bại / failed #{row['id']} {row['event']} {row['created_at']} "
+                   f"({row['attempts']} lần / attempts): {row['error']}")
 
 
 async def add_desk(settings: Settings, agency_code: str, desk_id: str, *, officer: str | None, timeout: int) -> None:

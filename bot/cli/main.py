@@ -153,12 +153,41 @@ def api_key() -> None:
 @api_key.command("create")
 @click.argument("agency_code")
 @click.option("--label", default="", help="Ghi chú / a note (which system uses it).")
+@click.option("--free-text", is_flag=True,
+              help="Được đọc góp ý tự do của người dân qua API / may read citizens' free-text comments through the API.")
 @click.pass_context
-def api_key_create(ctx: click.Context, agency_code: str, label: str) -> None:
+def api_key_create(ctx: click.Context, agency_code: str, label: str, free_text: bool) -> None:
     """Tạo khóa API (chỉ hiện một lần) / Create an API key (shown once, stored hashed)."""
     from bot.cli.invitations import new_api_key
 
-    asyncio.run(new_api_key(settings_of(ctx), agency_code, label=label, now=_now()))
+    asyncio.run(new_api_key(settings_of(ctx), agency_code, label=label, now=_now(), free_text=free_text))
+
+
+@main.group("webhook")
+def webhook() -> None:
+    """Webhook gửi kết quả đánh giá cho hệ thống một cửa / Outgoing webhooks of an agency."""
+
+
+@webhook.command("set")
+@click.argument("agency_code")
+@click.argument("url")
+@click.option("--free-text", is_flag=True, help="Gửi kèm góp ý tự do / include citizens' free-text comments.")
+@click.pass_context
+def webhook_set(ctx: click.Context, agency_code: str, url: str, free_text: bool) -> None:
+    """Đặt địa chỉ webhook, in khóa ký (chỉ một lần) / Set the webhook URL and print its signing secret once."""
+    from bot.cli.invitations import new_webhook
+
+    asyncio.run(new_webhook(settings_of(ctx), agency_code, url, now=_now(), free_text=free_text))
+
+
+@webhook.command("status")
+@click.argument("agency_code")
+@click.pass_context
+def webhook_status_command(ctx: click.Context, agency_code: str) -> None:
+    """Địa chỉ, số lần gửi theo trạng thái, các lần thất bại / URL, deliveries by status, the failed ones."""
+    from bot.cli.invitations import show_webhook
+
+    asyncio.run(show_webhook(settings_of(ctx), agency_code))
 
 
 @main.group()

@@ -2,15 +2,24 @@
 
 Agency settings (JSON, all optional):
 `{"survey_delay_minutes": 60, "contact_hours": ["07:30-11:30", "13:30-17:00"],
-  "holidays": ["2026-09-02"], "contact_days": [1, 2, 3, 4, 5], "reminder_hours": 24, "channel_plan": ["zalo_zns", "sms", "telegram"]}`
+  "holidays": ["2026-09-02"], "holidays_removed": ["2027-04-16"], "contact_days": [1, 2, 3, 4, 5],
+  "reminder_hours": 24, "channel_plan": ["zalo_zns", "sms", "telegram"]}`
+
+Vietnam's public holidays (the `holidays` package: lunar Tết, Hùng Kings' day, 30/4, 1/5, 2/9 and the
+days the government substitutes) are the default calendar; an agency adds days (`holidays`) or
+removes some (`holidays_removed`, e.g. a day it works anyway) on top; `"national_holidays": false`
+turns the national calendar off (a desk open every day).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
 
 from bot.common.settings import Settings
 
@@ -26,11 +35,13 @@ class ContactRules:
     """An agency's contact windows (local times), holidays, delay, reminder and channel plan."""
 
     windows: tuple[tuple[time, time], ...]
-    holidays: frozenset[date]
+    holidays: frozenset[date]  # the agency's own days off, on top of the national calendar
     days: frozenset[int]  # ISO weekdays allowed (1 = Monday); weekends are off unless listed
     delay: timedelta
     reminder: timedelta
     plan: tuple[str, ...]
+    removed: frozenset[date] = frozenset()  # national holidays the agency works anyway
+    national: bool = True  # Vietnam's public holidays are off (the default calendar)
 
     @classmethod
     def of(cls, settings: dict[str, Any] | None) -> ContactRules:
@@ -43,14 +54,22 @@ class ContactRules:
             delay=timedelta(minutes=int(settings.get("survey_delay_minutes", 0))),
             reminder=timedelta(hours=float(settings.get("reminder_hours", DEFAULT_REMINDER_HOURS))),
             plan=tuple(settings.get("channel_plan") or DEFAULT_PLAN),
+            removed=frozenset(date.fromisoformat(d) for d in settings.get("holidays_removed") or ()),
+            national=settings.get("national_holidays", True) is not False,
         )
+
+    def is_holiday(self, day: date) -> bool:
+        """A national public holiday the agency keeps, or one of its own days off."""
+        if day in self.holidays:
+            return True
+        return self.national and day not in self.removed and day in _vietnam()
 
     def next_open(self, at: datetime) -> datetime:
         """The first moment at or after `at` (UTC) inside a contact window, in UTC."""
         local = at.astimezone(VN)
         for offset in range(LOOKAHEAD_DAYS):
             day = local.date() + timedelta(days=offset)
-            if day.isoweekday() not in self.days or day in self.holidays:
+            if day.isoweekday() not in self.days or self.is_holiday(day):
                 continue
             for start, end in self.windows:
                 opens = datetime.combine(day, start, VN)
@@ -66,6 +85,12 @@ class ContactRules:
     def remind_at(self, invited_at: datetime) -> datetime:
         """When the one reminder goes out."""
         return self.next_open(invited_at + self.reminder)
+
+
+@lru_cache(maxsize=1)
+def _vietnam() -> holiday_calendars.HolidayBase:
+    """Vietnam's public holidays, every year on demand (the object fills in a year when first asked)."""
+    return holiday_calendars.country_holidays("VN")
 
 
 def _window(text: str) -> tuple[time, time]:

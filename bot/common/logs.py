@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import datetime, timezone
 
 _PHONE = re.compile(r"(?<![\w/])(\+?84|0)(\d{2})\d{4,6}(\d{2})(?!\w)")
 _TOKEN = re.compile(r"\b(\d{6,12}):[A-Za-z0-9_-]{30,}\b|\b[A-Za-z0-9_-]{32}\b")
@@ -31,12 +33,36 @@ class MaskingFormatter(logging.Formatter):
         return mask(super().format(record))
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line for log collectors (`HAILONG_LOG_FORMAT=json`), masked like the text lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+                 "level": record.levelname, "logger": record.name, "process": record.process,
+                 "message": mask(record.getMessage())}
+        if record.exc_info:
+            entry["exception"] = mask(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+LOG_FORMATS = ("text", "json")
 
 
-def configure_logging(level: str) -> None:
-    """Root logging with masking; one line per record with the process id (several workers)."""
+def _formatter(fmt: str) -> logging.Formatter:
+    return JsonFormatter() if fmt == "json" else MaskingFormatter(LOG_FORMAT)
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Root logging with masking; one line per record with the process id (several workers), text or JSON."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter())
-        handler.setFormatter(MaskingFormatter(LOG_FORMAT))
+        handler.setFormatter(_formatter(fmt))
+
+
+def use_log_format(fmt: str) -> None:
+    """Switch the handlers `configure_logging` set up to text or JSON lines (others are left alone)."""
+    for handler in logging.getLogger().handlers:
+        if any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.setFormatter(_formatter(fmt))

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     survey_ttl_hours: int = Field(72, ge=1, le=24 * 90, description="Hours before a survey expires")
     language: str = Field("vi", description="Default language of citizens: vi or en")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: str = Field("text", pattern=r"^(text|json)$",
+                            description="text (one line per record) or json (one JSON object per line)")
     staff_session_minutes: int = Field(
         480, ge=5, le=7 * 24 * 60, description="Minutes a staff sign-in stays valid without use"
     )

@@ -52,8 +52,12 @@ def api_keys_of(settings: dict | None) -> list[ApiKeyInfo]:
             for k in (settings or {}).get("api_keys", [])]
 
 
-async def create_api_key(db: Database, agency_code: str, *, label: str, now: datetime, actor: str = "cli") -> str:
-    """A new key for the agency (the only time it is seen in clear); its hash is kept."""
+async def create_api_key(db: Database, agency_code: str, *, label: str, now: datetime, actor: str = "cli",
+                         free_text: bool = False) -> str:
+    """A new key for the agency (the only time it is seen in clear); its hash is kept.
+
+    `free_text`: the key may read citizens' free-text answers (comments) through the results API.
+    """
     async with db.transaction() as s:
         agency = await find_agency(s, agency_code)
         if agency is None:
@@ -62,10 +66,10 @@ async def create_api_key(db: Database, agency_code: str, *, label: str, now: dat
         digest = key_hash(key)
         keys = list((agency.settings or {}).get("api_keys", []))
         keys.append({"sha256": digest, "id": digest[:12], "label": label[:64], "created_at": now.isoformat(),
-                     "last4": key[-4:]})
+                     "last4": key[-4:], **({"free_text": True} if free_text else {})})
         await update_agency_settings(s, agency.id, {"api_keys": keys})
         await audit(s, actor=actor, action="apikey.create", subject=f"agency:{agency.code}", now=now,
-                    detail={"id": digest[:12], "label": label[:64]})
+                    detail={"id": digest[:12], "label": label[:64], "free_text": free_text})
     return key
 
 
@@ -86,8 +90,16 @@ async def revoke_api_key(db: Database, agency_id: int, kid: str, *, actor: str, 
     return True
 
 
-async def agency_of_key(db: Database, key: str) -> Agency | None:
-    """The agency a key belongs to, or None for a key that is malformed, unknown or revoked."""
+@dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """What a presented key may do: its agency (and the agency's units), and whether it reads free text."""
+
+    agency: Agency
+    free_text: bool
+
+
+async def grant_of_key(db: Database, key: str) -> KeyGrant | None:
+    """The grant of a key, or None for a key that is malformed, unknown or revoked."""
     match = KEY.match(key)
     if match is None:
         return None
@@ -96,5 +108,13 @@ async def agency_of_key(db: Database, key: str) -> Agency | None:
     if agency is None:
         return None
     digest = key_hash(key)
-    stored = [k.get("sha256", "") for k in (agency.settings or {}).get("api_keys", [])]
-    return agency if any(hmac.compare_digest(digest, h) for h in stored) else None
+    for entry in (agency.settings or {}).get("api_keys", []):
+        if hmac.compare_digest(digest, str(entry.get("sha256", ""))):
+            return KeyGrant(agency, bool(entry.get("free_text")))
+    return None
+
+
+async def agency_of_key(db: Database, key: str) -> Agency | None:
+    """The agency a key belongs to, or None for a key that is malformed, unknown or revoked."""
+    grant = await grant_of_key(db, key)
+    return grant.agency if grant is not None else None

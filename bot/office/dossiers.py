@@ -32,6 +32,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    outcomes: dict[int, str] = field(default_factory=dict)  # line -> "created" or "updated"
 
 
 async def write_rows(
@@ -60,6 +61,7 @@ async def write_rows(
                     continue
                 result.created += created
                 result.updated += not created
+                result.outcomes[row.line] = "created" if created else "updated"
             if last_batch is not None and number == len(groups):
                 await last_batch(s, result)
         progress(len(batch))

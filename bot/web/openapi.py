@@ -1,75 +1,115 @@
-"""The OpenAPI 3.1 document of API v1, written by hand: it is small and it is the contract."""
+"""The OpenAPI 3.1 document of API v1, made from the pydantic models the handlers validate with.
+
+Request bodies, the query of GET /api/v1/evaluations, every response and the error list come from
+`bot.office.api_models` (and the error statuses from `ERROR_STATUS`), so the
+document and the handlers cannot disagree.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
-        "description": "Dossier code, e.g. 000.32.31.H29-261118-0001 (case and spaces normalised)"}
-ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-DATE = {"type": ["string", "null"], "format": "date"}
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from bot.office import api_models as m
+
+REF = "#/components/schemas/{model}"
+INPUTS = (m.DossierIn, m.BatchIn, m.ReturnedIn, m.EmptyIn)
+OUTPUTS = (m.Error, m.DossierOut, m.InvitationOut, m.SurveyStatusOut, m.BatchOut, m.EvaluationOut, m.EvaluationPage)
+#: Error statuses and the codes each may carry, from the handlers' own table.
+ERRORS = {str(status): tuple(code for code, s in m.ERROR_STATUS.items() if s == status)
+          for status in sorted(set(m.ERROR_STATUS.values()))}
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+@lru_cache(maxsize=1)
+def _components() -> dict[str, Any]:
+    _, defs = models_json_schema([(model, "validation") for model in INPUTS]
+                                 + [(model, "serialization") for model in OUTPUTS], ref_template=REF)
+    return defs["$defs"]
 
 
-def _op(summary: str, ok: dict[str, Any], body: str | None = None, created: bool = False) -> dict[str, Any]:
-    responses = {"200": ok, "400": ERROR, "401": ERROR, "404": ERROR, "409": ERROR}
-    if created:
-        responses["201"] = ok
-    op: dict[str, Any] = {"summary": summary, "parameters": [CODE], "responses": responses}
-    if body:
-        op["requestBody"] = {"required": body == "DossierIn",
-                             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    return {status: {"description": "Error: " + ", ".join(ERRORS[status]),
+                     "content": {"application/json": {"schema": _ref(m.Error)}}} for status in statuses}
+
+
+CODE = {"name": "code", "in": "path", "required": True,
+        "schema": {"type": "string", "pattern": m.CODE_PATTERN, "maxLength": m.CODE_MAX},
+        "example": m.CODE_EXAMPLE,
+        "description": "Dossier code `<agency electronic id>-<YYMMDD received>-<sequence>`, e.g. "
+                       f"{m.CODE_EXAMPLE}; its agency part must be the key's agency or one of its units (else 403)"}
+COMMON = ("400", "401", "403", "404", "503")
+
+
+def _op(summary: str, ok: dict[str, Any], *, body: type[BaseModel] | None = None, required: bool = False,
+        created: bool = False, extra: tuple[str, ...] = (), code: bool = True) -> dict[str, Any]:
+    responses = {"200": ok} | ({"201": ok} if created else {}) | _errors(*COMMON, *extra)
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if code:
+        op["parameters"] = [CODE]
+    if body is not None:
+        op["requestBody"] = {"required": required, "content": {"application/json": {"schema": _ref(body)}}}
+        op["responses"] |= _errors("413")
     return op
 
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string", "enum": ["unauthorized", "bad_input", "too_big", "dossier_unknown",
-                                                 "dossier_not_returned", "dossier_already_evaluated", "storage"]},
-            "message": {"type": "object", "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}}}}},
-    "DossierIn": {"type": "object", "required": ["status", "received_on"], "properties": {
-        "status": {"type": "integer", "minimum": 1, "maximum": 10, "description": "national status code; 10 = returned"},
-        "received_on": {"type": "string", "format": "date"}, "due_on": DATE, "returned_on": DATE,
-        **{k: {"type": ["string", "null"]} for k in ("field_code", "field_name", "procedure_code", "procedure_name",
-                                                      "officer_code", "officer_name", "phone", "applicant_name")}}},
-    "Dossier": {"type": "object", "properties": {
-        "code": {"type": "string"}, "status": {"type": "integer"}, "received_on": DATE, "due_on": DATE,
-        "returned_on": DATE}},
-    "Returned": {"type": "object", "properties": {"returned_on": DATE}},
-    "Invitation": {"type": "object", "properties": {
-        "dossier_code": {"type": "string"}, "created": {"type": "boolean"}, "link": {"type": "string", "format": "uri"},
-        "telegram_link": {"type": ["string", "null"]}, "qr_svg": {"type": "string"}, "qr_png": {"type": "string"},
-        "expires_at": {"type": "string", "format": "date-time"},
-        "send_at": {"type": "string", "format": "date-time", "description": "when the invitation is due (returned only)"}}},
-    "SurveyStatus": {"type": "object", "properties": {
-        "dossier_code": {"type": "string"},
-        "status": {"type": "string", "enum": ["none", "invited", "active", "completed", "duplicate", "expired", "opted_out"]},
-        "channel": {"type": ["string", "null"]}, "evaluated": {"type": "boolean"},
-        "created_at": {"type": "string"}, "expires_at": {"type": "string"}, "ended_at": {"type": ["string", "null"]}}},
-}
+def _evaluations_op() -> dict[str, Any]:
+    query = m.EvaluationsQuery.model_json_schema()
+    parameters = [{"name": name, "in": "query", "required": False, "schema": schema,
+                   "description": schema.get("description", "")}
+                  for name, schema in query["properties"].items()]
+    parameters[0]["description"] = "only evaluations completed at or after this time (RFC 3339, with offset)"
+    parameters[1]["description"] = "the previous page's next_cursor (opaque)"
+    parameters[2]["description"] = f"page size, at most {m.PAGE_MAX}"
+    op = _op("Evaluations since a time, paged by a stable cursor (oldest first)",
+             _json(m.EvaluationPage, "A page"), code=False)
+    op["parameters"] = parameters
+    return op
 
 
 def openapi(server: str) -> dict[str, Any]:
     """The document, with this installation's address as its server."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "hailong API v1", "version": "1.0.0",
-                 "description": "Dossiers and satisfaction surveys for one agency per key. "
-                                "Hồ sơ và khảo sát sự hài lòng; mỗi khóa API thuộc một cơ quan."},
+        "info": {"title": "hailong API v1", "version": "1.1.0",
+                 "description": "Dossiers, satisfaction surveys and their results for one agency (and its units) "
+                                "per key. Hồ sơ, khảo sát sự hài lòng và kết quả; mỗi khóa API thuộc một cơ quan "
+                                "(và các đơn vị trực thuộc). See docs/integration.md."},
         "servers": [{"url": server}],
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/dossiers/{code}": {"put": _op("Create or update a dossier", _json("Dossier", "The dossier"), "DossierIn", True)},
-            "/api/v1/dossiers/{code}/returned": {"post": _op("Mark returned; opens and schedules the survey",
-                                                             _json("Invitation", "The survey's invitation"), "Returned")},
+            "/api/v1/dossiers:batch": {"post": _op(
+                f"Create or update up to {m.BATCH_MAX} dossiers (idempotent by code; one result per item)",
+                _json(m.BatchOut, "Per-item results"), body=m.BatchIn, required=True, code=False)},
+            "/api/v1/dossiers/{code}": {"put": _op("Create or update a dossier", _json(m.DossierOut, "The dossier"),
+                                                   body=m.DossierIn, required=True, created=True)},
+            "/api/v1/dossiers/{code}/returned": {"post": _op(
+                "Mark returned; opens and schedules the survey", _json(m.InvitationOut, "The survey's invitation"),
+                body=m.ReturnedIn, extra=("409",))},
             "/api/v1/dossiers/{code}/survey": {
-                "post": _op("Open the survey now", _json("Invitation", "The survey's invitation"), created=True),
-                "get": _op("Read the survey's status", _json("SurveyStatus", "Status"))},
+                "post": _op("Open the survey now", _json(m.InvitationOut, "The survey's invitation"), body=m.EmptyIn,
+                            created=True, extra=("409",)),
+                "get": _op("Read the survey's status", _json(m.SurveyStatusOut, "Status"))},
+            "/api/v1/dossiers/{code}/evaluation": {"get": _op(
+                "Read the dossier's evaluation (404 not_evaluated until it is answered)",
+                _json(m.EvaluationOut, "The evaluation"))},
+            "/api/v1/evaluations": {"get": _evaluations_op()},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": {"description": "OpenAPI 3.1",
+                                                                   "content": {"application/json": {
+                                                                       "schema": {"type": "object"}}}}}}},
         },
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {
-            "type": "http", "scheme": "bearer", "description": "`hailong api-key create AGENCY_CODE`; also accepted as X-API-Key"}}},
+        "components": {"schemas": _components(), "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "`hailong api-key create AGENCY_CODE`; also accepted as X-API-Key"}}},
     }

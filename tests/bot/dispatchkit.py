@@ -35,7 +35,7 @@ from storage import (
 )
 from tests.channels.test_channels_telegram import SECRET, message
 
-ALWAYS = {"channel_plan": ["telegram"], "contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7]}
+ALWAYS = {"channel_plan": ["telegram"], "contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7], "national_holidays": False}
 ANSWERS = ("5", "hai long", "Nhanh gọn")
 
 

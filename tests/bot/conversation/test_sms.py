@@ -260,7 +260,7 @@ async def test_a_stop_is_recorded_with_its_message_id_and_replays_change_nothing
 
 CHAT = "4242"  # the citizen's Telegram chat, the plan's second channel
 SMS_THEN_TELEGRAM = {"channel_plan": ["sms", "telegram"], "contact_hours": ["00:00-23:59"],
-                     "contact_days": [1, 2, 3, 4, 5, 6, 7]}
+                     "contact_days": [1, 2, 3, 4, 5, 6, 7], "national_holidays": False}
 
 
 async def outbox_rows(db) -> list[tuple[str, str, str | None, str | None]]:

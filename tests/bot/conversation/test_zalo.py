@@ -65,7 +65,7 @@ T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 CODE = "000.17.22.H56-261118-0001"
 CODE2 = "000.17.22.H56-261118-0002"
 PHONE = "+84912345678"
-ALWAYS = {"contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7]}
+ALWAYS = {"contact_hours": ["00:00-23:59"], "contact_days": [1, 2, 3, 4, 5, 6, 7], "national_holidays": False}
 
 
 @dataclass

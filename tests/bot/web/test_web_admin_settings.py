@@ -57,8 +57,10 @@ def test_what_the_page_saves_is_what_the_scheduler_surveys_alerts_and_reports_re
     assert rules.plan == ("sms", "telegram") and rules.days == frozenset(range(1, 7))
     assert rules.holidays == {date(2026, 9, 1), date(2026, 9, 2)}
     assert rules.delay == timedelta(minutes=30) and rules.reminder == timedelta(hours=12)
-    returned = datetime(2026, 8, 31, 11, 50, tzinfo=VN)  # a Monday before noon; 1 and 2 Sep are holidays
-    assert rules.invite_at(returned.astimezone(timezone.utc)) == datetime(2026, 8, 31, 13, 30, tzinfo=VN)
+    returned = datetime(2026, 8, 28, 11, 50, tzinfo=VN)  # a Friday before noon; 1 and 2 Sep are holidays
+    assert rules.invite_at(returned.astimezone(timezone.utc)) == datetime(2026, 8, 28, 13, 30, tzinfo=VN)
+    # After Saturday: Sunday, Monday 31 Aug 2026 (the national calendar: a substituted day off), then 1-2 Sep.
+    assert rules.invite_at(datetime(2026, 8, 29, 17, 50, tzinfo=VN)) == datetime(2026, 9, 3, 7, 30, tzinfo=VN)
     assert rules.next_open(datetime(2026, 9, 1, 8, tzinfo=VN)) == datetime(2026, 9, 3, 7, 30, tzinfo=VN)
 
     alert = AlertRule.from_settings(stored["alerts"])
@@ -76,7 +78,7 @@ def test_what_the_page_saves_is_what_the_scheduler_surveys_alerts_and_reports_re
     assert "01/10/2026 – 31/12/2026" in said[0]  # agency A's calendar window, not the server's cut-off
 
     async def survey_times() -> tuple[timedelta, datetime]:
-        now = datetime(2026, 8, 31, 4, 50, tzinfo=timezone.utc)
+        now = datetime(2026, 8, 28, 4, 50, tzinfo=timezone.utc)  # Friday before noon (31 Aug 2026 is a day off)
         async with open_database(live_db_url) as db:
             invitation = await send_survey(db, seeded.settings, CODES_A[0], now=now)
             async with db.transaction() as s:
@@ -85,7 +87,7 @@ def test_what_the_page_saves_is_what_the_scheduler_surveys_alerts_and_reports_re
         return invitation.expires_at - now, send_at
 
     expires_in, send_at = run_async(survey_times())
-    assert expires_in == timedelta(hours=48) and send_at == datetime(2026, 8, 31, 13, 30, tzinfo=VN)
+    assert expires_in == timedelta(hours=48) and send_at == datetime(2026, 8, 28, 13, 30, tzinfo=VN)
 
     [(actor, _, subject, detail)] = stored_audit(live_db_url, "settings.")
     assert (actor, subject) == ("user:manager_a", f"agency:{AGENCY_A}")

@@ -67,7 +67,8 @@ def test_errors_are_json_with_a_code_and_two_languages(live_db_url) -> None:
             ("PUT", f"/api/v1/dossiers/{NEW}", key, b"{not json", 400, "bad_input"),
             ("PUT", f"/api/v1/dossiers/{NEW}", key, {"status": 10, "received_on": "hôm qua"}, 400, "bad_input"),
             ("PUT", f"/api/v1/dossiers/{NEW}", key, {"note": "x" * 70_000}, 413, "too_big"),
-            ("GET", "/api/v1/dossiers/000.99.99.H29-261118-0001/survey", key, None, 404, "dossier_unknown"),
+            ("GET", "/api/v1/dossiers/000.99.99.H29-261118-0001/survey", key, None, 403, "agency_forbidden"),
+            ("GET", f"/api/v1/dossiers/{AGENCY}-261118-0099/survey", key, None, 404, "dossier_unknown"),
             ("GET", "/api/v1/nothing", key, None, 404, "not_found"),
         ]
         for method, path, k, body, expected, code in cases:
@@ -81,5 +82,5 @@ def test_the_openapi_document_lists_every_route(live_db_url) -> None:
     with serve_app(seeded.settings) as base:
         status, doc = call(base, "GET", "/api/v1/openapi.json", None)
     assert status == 200 and doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/api/v1/dossiers/{code}", "/api/v1/dossiers/{code}/returned",
-                                 "/api/v1/dossiers/{code}/survey"}
+    assert {"/api/v1/dossiers/{code}", "/api/v1/dossiers/{code}/returned",
+            "/api/v1/dossiers/{code}/survey"} <= set(doc["paths"])
