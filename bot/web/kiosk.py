@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.office.kiosks import Desk, KioskRefused, enrol_device, find_desk, open_at_desk
 from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.web.pages import FormRefused, message_page, page_lang, read_form, render
+from bot.web.security import client_address
 from bot.web.survey import Place, answer, show, visit
 from storage import get_dossier
 
@@ -81,7 +82,7 @@ async def _open(request: web.Request, desk: Desk, code: str) -> web.Response:
     """Find the dossier's survey for this desk and start it on the kiosk; one refusal for any reason."""
     try:
         survey = await open_at_desk(request.app[DATABASE], request.app[SETTINGS], desk, code,
-                                    address=request.remote or "?", now=datetime.now(timezone.utc))
+                                    address=client_address(request), now=datetime.now(timezone.utc))
     except KioskRefused as refused:
         if refused.reason == "throttled":
             return _desk_page(request, desk, error="kiosk_throttled", status=429)
@@ -143,7 +144,7 @@ async def kiosk_enrol(request: web.Request) -> web.Response:
         return message_page(request, refused.key, status=refused.status, kiosk=True)
     desk_id = request.match_info["desk"]
     secret = await enrol_device(request.app[DATABASE], desk_id, request.match_info["token"],
-                                now=datetime.now(timezone.utc), address=request.remote or "?")
+                                now=datetime.now(timezone.utc), address=client_address(request))
     if secret is None:
         return message_page(request, "kiosk_enrol_bad", status=403, kiosk=True)
     response = web.Response(status=303, headers={"Location": f"/kiosk/{desk_id}"})

@@ -7,6 +7,8 @@
   the address) and, when HAILONG_PUBLIC_URL is https, Strict-Transport-Security; and every cookie
   it sets is marked Secure there. This runs in `on_response_prepare`, after aiohttp has written the
   cookies into the headers and just before they are sent, so no view can forget it.
+- `client_address`: the client's address for throttling: the peer, or, when the peer is one of
+  HAILONG_TRUSTED_PROXIES, the last X-Forwarded-For hop that is not a trusted proxy.
 - `method_middleware`: a path that exists for other methods answers 405 with an Allow header, also
   where a catch-all route (API v1's JSON 404) would otherwise take it; JSON under /api/, the
   bilingual text elsewhere.
@@ -14,7 +16,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from functools import lru_cache
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
@@ -43,6 +47,35 @@ HEADERS = {
 }
 HSTS = "max-age=31536000; includeSubDomains"
 _SECURE = re.compile(r";\s*secure\s*(;|$)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in setting.split(",") if p.strip())
+
+
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: web.BaseRequest) -> str:
+    """Who is asking, for throttling: the peer, or behind a trusted proxy the client it names."""
+    peer = request.remote or "?"
+    networks = _networks(request.app[SETTINGS].trusted_proxies)
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",") if h.strip()]
+    for hop in reversed(hops):  # each proxy appends; the first untrusted one from the right is the client
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a hop that is no address: count the proxy, never a made-up text
+    return peer
 
 
 def secure_cookie(header: str) -> str:
@@ -106,4 +139,4 @@ def setup(app: web.Application) -> None:
     app.on_response_prepare.append(add_headers)
 
 
-__all__ = ["CSP", "HEADERS", "HSTS", "add_headers", "method_middleware", "secure_cookie", "setup"]
+__all__ = ["CSP", "HEADERS", "HSTS", "add_headers", "client_address", "method_middleware", "secure_cookie", "setup"]

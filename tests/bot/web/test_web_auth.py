@@ -200,3 +200,25 @@ def test_common_and_trivial_passwords_are_refused_on_the_admin_pages(live_db_url
             assert status == 400 and "quá dễ đoán" in page, weak
     hashes = {h for (h,) in _sql(live_db_url, select(User.password_hash).where(User.username == "viewer_a"))}
     assert len(hashes) == 1 and not _sql(live_db_url, select(User.id).where(User.username == "lan.nguyen"))
+
+
+def _login_via(base: str, username: str, password: str, forwarded: str) -> int:
+    client = Client(base)
+    client.opener.addheaders = [("X-Forwarded-For", forwarded)]
+    return _post_login(client, username, password)[0]
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(live_db_url) -> None:
+    seeded = seed_staff(live_db_url)
+    from bot.common.settings import load_settings
+
+    proxied = load_settings(env_file=None, database_url=seeded.url, trusted_proxies="127.0.0.0/8")
+    with serve_app(proxied) as base:
+        for _ in range(5):
+            assert _login_via(base, "staff_a", "wrong password 123", "203.0.113.5") == 401
+        assert _login_via(base, "staff_a", PASSWORD, "203.0.113.5") == 429
+        assert _login_via(base, "staff_a", PASSWORD, "198.51.100.7, 127.0.0.1") == 200  # her own desk, same proxy
+    with serve_app(seeded.settings) as base:  # no trusted proxy: the header is the sender's word, not believed
+        for n in range(5):
+            assert _login_via(base, "viewer_a", "wrong password 123", f"203.0.113.{n}") == 401
+        assert _login_via(base, "viewer_a", PASSWORD, "198.51.100.7") == 429
