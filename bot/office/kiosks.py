@@ -216,3 +216,23 @@ async def open_at_desk(db: Database, settings: Settings, desk: Desk, entered: st
                         detail={"reason": reason})
         raise KioskRefused(reason or "unknown")
     return survey
+
+
+@dataclass(frozen=True, slots=True)
+class DeskRow:
+    """A desk as the managers' page lists it."""
+
+    id: str
+    agency_code: str
+    agency_name: str
+    officer: str | None
+    enrolled: bool
+
+
+async def desks_for(db: Database, agencies: frozenset[int] | None) -> list[DeskRow]:
+    """The desks of the agencies a user sees (None: all), by agency and desk id."""
+    async with db.transaction() as s:
+        rows = [DeskRow(desk_id, agency.code, agency.name, config.get("officer"), bool(config.get("device")))
+                for agency in await list_agencies(s) if agencies is None or agency.id in agencies
+                for desk_id, config in sorted((agency.settings or {}).get("kiosk_desks", {}).items())]
+    return sorted(rows, key=lambda r: (r.agency_code, r.id))

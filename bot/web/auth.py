@@ -39,6 +39,7 @@ routes = web.RouteTableDef()
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/staff/desk", "nav_desk", ("manager", "staff")),
     ("/staff/imports", "nav_imports", ("manager",)),
+    ("/staff/kiosks", "nav_kiosks", ("manager",)),
     ("/staff/reports", "nav_reports", ("manager", "viewer")),
     ("/admin/flows", "nav_flows", ()),
     ("/admin/settings", "nav_settings", ("manager",)),

@@ -11,11 +11,24 @@ dossier's state; the staff desk shows the reason.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timezone
 
 from aiohttp import web
 
-from bot.office.kiosks import Desk, KioskRefused, enrol_device, find_desk, open_at_desk
+from bot.common.errors import BadInput
+from bot.office.kiosks import (
+    ENROL_HOURS,
+    Desk,
+    KioskRefused,
+    desks_for,
+    enrol_device,
+    enrolment_link,
+    find_desk,
+    open_at_desk,
+)
+from bot.office.slips import qr_svg
+from bot.web.auth import read_staff_form, require, signed_in_user, staff_render
 from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.web.pages import FormRefused, message_page, page_lang, read_form, render
 from bot.web.security import client_address
@@ -152,3 +165,29 @@ async def kiosk_enrol(request: web.Request) -> web.Response:
                         samesite="Strict", max_age=DEVICE_YEARS * 366 * 86400,
                         secure=request.app[SETTINGS].public_url.startswith("https://"))
     return response
+
+
+@routes.get("/staff/kiosks", name="staff_kiosks")
+@require("manager")
+async def kiosks_page(request: web.Request) -> web.Response:
+    """A manager's desks: which have an enrolled tablet, and a button for a one-time enrolment link."""
+    who = signed_in_user(request)
+    return staff_render(request, "staff_kiosks.html", desks=await desks_for(request.app[DATABASE], who.agencies),
+                        link=None, qr=None, hours=ENROL_HOURS)
+
+
+@routes.post("/staff/kiosks/{desk}/enrol")
+@require("manager")
+async def kiosk_enrol_link(request: web.Request) -> web.Response:
+    """A fresh enrolment link for one desk, shown once with its QR code to open on the tablet."""
+    await read_staff_form(request, max_body=4096)
+    who, db = signed_in_user(request), request.app[DATABASE]
+    try:
+        path = await enrolment_link(db, request.match_info["desk"], actor=who.actor,
+                                    now=datetime.now(timezone.utc), agencies=who.agencies)
+    except BadInput:
+        raise web.HTTPNotFound() from None
+    link = request.app[SETTINGS].public_url + path
+    qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link)).decode()
+    return staff_render(request, "staff_kiosks.html", desks=await desks_for(db, who.agencies), link=link, qr=qr,
+                        hours=ENROL_HOURS, chosen=request.match_info["desk"])

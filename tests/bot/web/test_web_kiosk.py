@@ -236,3 +236,41 @@ def test_twenty_wrong_codes_in_a_minute_are_throttled(live_db_url) -> None:
         _, page = other.get("/kiosk/quay-2")
         status, page = other.post("/kiosk/quay-2", {"_csrf": hidden(page, "_csrf"), "code": CODES[0], "go": "1"})
         assert status == 429
+
+
+def test_a_manager_enrols_the_desk_tablet_from_the_staff_pages(chromium, live_db_url) -> None:
+    from staffkit import AGENCY_A, browser_sign_in, seed_staff, signed_in
+
+    seeded = seed_staff(live_db_url)
+
+    async def desk() -> None:
+        async with open_database(live_db_url) as db:
+            await set_desk(db, AGENCY_A, DESK, officer_code="CB01")
+
+    run_async(desk())
+    with serve_app(seeded.settings) as base:
+        manager = chromium.new_context()
+        page = manager.new_page()
+        browser_sign_in(page, base, "manager_a")
+        page.get_by_role("link", name="Máy đánh giá tại quầy").first.click()
+        assert page.locator(f'tr[data-desk="{DESK}"] [data-enrolled]').get_attribute("data-enrolled") == "0"
+        page.locator(f'tr[data-desk="{DESK}"]').get_by_role("button", name="Tạo liên kết đăng ký").click()
+        link = page.locator(f'[data-enrol-link="{DESK}"] code').inner_text()
+        assert page.locator(f'[data-enrol-link="{DESK}"] img').get_attribute("src").startswith("data:image/svg+xml")
+        page.screenshot(path=screenshot_path("staff-kiosks-link"), full_page=True)
+        tablet = chromium.new_context(viewport={"width": 800, "height": 1280})
+        screen = tablet.new_page()
+        screen.goto(base + link[link.index("/kiosk/"):])
+        screen.get_by_role("button", name="Đăng ký máy này").click()
+        assert screen.locator("[data-officer]").count() == 1
+        page.goto(f"{base}/staff/kiosks")
+        assert page.locator(f'tr[data-desk="{DESK}"] [data-enrolled]').get_attribute("data-enrolled") == "1"
+        manager.close()
+        tablet.close()
+        other, csrf = signed_in(base, "manager_b")  # another agency's manager sees no such desk
+        status, page_b = other.get("/staff/kiosks")
+        assert status == 200 and f'data-desk="{DESK}"' not in page_b
+        assert other.post(f"/staff/kiosks/{DESK}/enrol", {"_csrf": csrf})[0] == 404
+        clerk, csrf = signed_in(base, "staff_a")
+        assert clerk.post(f"/staff/kiosks/{DESK}/enrol", {"_csrf": csrf})[0] == 403
+    assert kiosk_actions(live_db_url).count("kiosk.enrol_link") == 1

@@ -125,7 +125,7 @@ def test_no_page_breaks_its_own_csp_in_chromium(chromium, live_db_url) -> None:
         page.goto(f"{base}/public/results")
         assert page.locator("button[data-print]").is_visible()  # print.js shows and wires it
         browser_sign_in(page, base, "admin")
-        for path in ("/staff", "/staff/desk", f"/staff/desk?code={CODES_A[0]}", "/staff/reports", "/staff/imports",
+        for path in ("/staff", "/staff/desk", f"/staff/desk?code={CODES_A[0]}", "/staff/reports", "/staff/imports", "/staff/kiosks",
                      "/admin/flows", "/admin/flows/quick", "/admin/settings", "/admin/users", "/admin/audit"):
             page.goto(base + path)
             page.wait_for_load_state("load")
