@@ -218,6 +218,7 @@ async def sign_in(db: Database, *, username: str, password: str, address: str, n
     async with db.transaction() as s:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         await clear_sign_in_failures(s, [pair])
+        await clear_sign_in_failures(s, [], before=now - PAIR_WINDOW)  # housekeeping: anyone's old failures
         await close_web_sessions(s, before=now)  # housekeeping: expired sessions of anyone
         await open_web_session(s, user_id=user.id, token_hash=token_hash(token), csrf=csrf, now=now,
                                expires_at=now + timedelta(minutes=minutes))

@@ -17,7 +17,7 @@ from bot.office.accounts import (
     sign_in_delays,
     unlock_sign_in,
 )
-from storage import audit_entries
+from storage import audit_entries, sign_in_failures
 
 PASSWORD = "mật khẩu đủ dài 2026"
 
@@ -48,10 +48,13 @@ async def test_the_delay_grows_per_address_and_never_locks_the_user_out(db, now)
     assert await sign_in_delays(db, "lan", now=t) == 1
     assert await unlock_sign_in(db, "lan", actor="user:boss", now=t) == 1
     assert await attempt(db, PASSWORD, t) == "ok" and await sign_in_delays(db, "lan", now=t) == 0
+    assert await attempt(db, "a wrong guess 1", t, address="10.0.0.8") == "wrong"
+    assert await attempt(db, PASSWORD, t + timedelta(hours=25)) == "ok"  # a day later: old failures are gone
     async with db.transaction() as s:
+        assert await sign_in_failures(s, "user:lan@10.0.0.8", t - timedelta(days=1)) == (0, None)
         actions = [e.action for e in await audit_entries(s, action_prefix="sign_in", limit=100)]
-    assert actions.count("sign_in.failed") == 10 and actions.count("sign_in.throttled") == 6
-    assert actions.count("sign_in.unlock") == 1 and actions.count("sign_in") == 2
+    assert actions.count("sign_in.failed") == 11 and actions.count("sign_in.throttled") == 6
+    assert actions.count("sign_in.unlock") == 1 and actions.count("sign_in") == 3
 
 
 @pytest.mark.parametrize("password", [
