@@ -4,6 +4,8 @@ Only the desk's enrolled tablet gets a survey; code lookups are throttled; every
 
 from __future__ import annotations
 
+import re
+
 from live import run_async, screenshot_path, serve_app
 from surveykit import (
     AGENCY,
@@ -149,6 +151,10 @@ def test_a_dossier_evaluated_on_the_web_is_refused_at_the_kiosk(live_db_url) -> 
         for entered in (CODES[2], CODES[2].lower(), survey_link(seeded.settings, token)):  # typed or scanned
             status, page = desk_post(tablet, entered)
             assert status == 400 and REFUSED in page and "đã được đánh giá" not in page and 'data-step=' not in page
+        # Evaluated, unknown, another agency's: the very same page (the CSRF token aside).
+        pages = {re.sub(r'name="_csrf" value="[^"]*"', "", desk_post(tablet, entered)[1])
+                 for entered in (CODES[2], f"{AGENCY}-261118-0999", "000.32.32.H29-261118-0001")}
+        assert len(pages) == 1
         status, page = tablet.get(f"/kiosk/{DESK}/s/{token}")  # straight to the kiosk's survey page
         assert "<form" not in page and 'data-step=' not in page
     header, answers = stored_evaluation(live_db_url, CODES[2])
