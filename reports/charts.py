@@ -53,7 +53,7 @@ def _fit(label: str, limit: int = LABEL_CHARS) -> str:
 
 def _open(width: int, height: int, title: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(title)}" style="max-width:100%;height:auto"><title>{escape(title)}</title>')
+            f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>')
 
 
 def _text(x: int, y: int, text: str, anchor: str = "middle", full: str | None = None) -> str:

@@ -1,4 +1,9 @@
-"""XLSX laid out like the official tables: header lines, merged group headings, bold totals."""
+"""XLSX laid out like the official tables: header lines, merged group headings, bold totals.
+
+Every text is a typed string cell (`t="s"`): a name such as ``=HYPERLINK(...)`` (procedures and
+officers come from imports and API v1) is shown, never run as a formula; characters XML cannot
+hold are dropped rather than failing the export.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -23,6 +29,23 @@ BOLD, PLAIN = Font(bold=True), Font(bold=False)
 BODY, TOTAL, HEADING = "hailong-body", "hailong-total", "hailong-heading"
 
 
+def _cell(sheet: Worksheet, value: object, **style: object) -> Cell:
+    """A cell of `value`; text always as a string cell (openpyxl would make "=…" a formula)."""
+    if isinstance(value, str):
+        cell = Cell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value), **style)
+        cell.data_type = "s"
+        return cell
+    return Cell(sheet, value=value, **style)
+
+
+def _text(sheet: Worksheet, row: int, column: int, text: str) -> Cell:
+    """Put a header or heading text at (row, column) as a string cell."""
+    cell = sheet.cell(row, column)
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
+    cell.data_type = "s"
+    return cell
+
+
 def workbook(header: tuple[str, ...], tables: tuple[Table, ...]) -> bytes:
     """One sheet per table, each starting with the header lines; returns the .xlsx bytes."""
     book = Workbook()
@@ -35,7 +58,7 @@ def workbook(header: tuple[str, ...], tables: tuple[Table, ...]) -> bytes:
         book.add_named_style(style)
         styles[name] = style.as_tuple()
     for table in tables:
-        sheet = book.create_sheet(table.name[:31])
+        sheet = book.create_sheet(table.name[:31])  # our own fixed sheet names
         _write(sheet, header, table, styles)
     out = BytesIO()
     book.save(out)
@@ -50,9 +73,9 @@ def _write(sheet: Worksheet, header: tuple[str, ...], table: Table, styles: dict
     lines = list(table.rows) + ([table.totals] if table.totals else [])
     for r, line in enumerate(lines, body):
         style = styles[TOTAL if table.totals is not None and r == body + len(lines) - 1 else BODY]
-        sheet.append([Cell(sheet, value=value, style_array=style) for value in line])
+        sheet.append([_cell(sheet, value, style_array=style) for value in line])
     for n, line in enumerate(header, 1):
-        sheet.cell(n, 1, line).font = Font(bold=n == 1, size=13 if n == 1 else 11)
+        _text(sheet, n, 1, line).font = Font(bold=n == 1, size=13 if n == 1 else 11)
         sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=width)
     _headings(sheet, table)
     for c in range(1, width + 1):
@@ -82,4 +105,4 @@ def _headings(sheet: Worksheet, table: Table) -> None:
 
 
 def _heading(sheet: Worksheet, row: int, column: int, text: str) -> None:
-    sheet.cell(row, column, text).style = HEADING
+    _text(sheet, row, column, text).style = HEADING

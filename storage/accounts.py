@@ -144,6 +144,22 @@ async def sign_in_failures(s: AsyncSession, key: str, since: datetime) -> tuple[
     return int(count), first
 
 
+async def sign_in_failure_span(s: AsyncSession, key: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many failures a key has had since a time, and the last of them."""
+    count, last = (await s.execute(
+        select(func.count(), func.max(SignInFailure.at)).where(SignInFailure.key == key, SignInFailure.at > since)
+    )).one()
+    return int(count), last
+
+
+async def sign_in_failure_keys(s: AsyncSession, prefix: str, since: datetime) -> dict[str, int]:
+    """The keys starting with `prefix` that have failures since a time, with their counts."""
+    rows = await s.execute(
+        select(SignInFailure.key, func.count()).where(SignInFailure.key.startswith(prefix, autoescape=True),
+                                                      SignInFailure.at > since).group_by(SignInFailure.key))
+    return {key: int(count) for key, count in rows}
+
+
 async def clear_sign_in_failures(s: AsyncSession, keys: list[str], *, before: datetime | None = None) -> None:
     """Forget the failures of these keys (after a good sign-in), or every failure older than a time."""
     query = delete(SignInFailure)

@@ -12,7 +12,7 @@ from bot.common.database import open_configured
 from bot.common.settings import Settings
 from bot.conversation.surveys import Invitation, send_survey
 from bot.office.apikeys import create_api_key
-from bot.office.kiosks import set_desk
+from bot.office.kiosks import ENROL_HOURS, enrolment_link, set_desk
 from bot.office.slips import Slip, save_qr, telegram_link, write_slip
 from bot.office.webhooks_out import set_webhook, webhook_status
 from storage import dossier_names, find_survey
@@ -76,3 +76,17 @@ async def add_desk(settings: Settings, agency_code: str, desk_id: str, *, office
     async with open_configured(settings) as db:
         path = await set_desk(db, agency_code, desk_id, officer_code=officer, timeout=timeout)
     click.echo(f"Quầy / desk: {settings.public_url}{path}")
+    click.echo(f"Đăng ký máy tính bảng / enrol the tablet: hailong kiosk enrol {desk_id}")
+
+
+async def enrol_desk(settings: Settings, desk_id: str, *, now: datetime, qr: Path | None) -> None:
+    """Print a one-time link that enrols the tablet opening it as the desk's (and save it as a QR code)."""
+    async with open_configured(settings) as db:
+        path = await enrolment_link(db, desk_id, actor="cli", now=now)
+    link = f"{settings.public_url}{path}"
+    click.echo(f"Mở liên kết này trên máy tính bảng của quầy (một lần, trong {ENROL_HOURS} giờ) / "
+               f"open this link on the desk's tablet (once, within {ENROL_HOURS} hours):")
+    click.echo(link)
+    if qr is not None:
+        svg, png = save_qr(link, qr)
+        click.echo(f"Mã QR / QR code: {svg} {png}")

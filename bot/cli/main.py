@@ -209,6 +209,18 @@ def kiosk_desk(ctx: click.Context, agency_code: str, desk_id: str, officer: str 
     asyncio.run(add_desk(settings_of(ctx), agency_code, desk_id, officer=officer, timeout=timeout))
 
 
+@kiosk.command("enrol")
+@click.argument("desk_id")
+@click.option("--qr", "qr", type=click.Path(dir_okay=False, path_type=Path),
+              help="Lưu liên kết thành mã QR (.svg và .png) / save the link as a QR code (.svg and .png).")
+@click.pass_context
+def kiosk_enrol(ctx: click.Context, desk_id: str, qr: Path | None) -> None:
+    """Liên kết đăng ký máy tính bảng cho quầy (dùng một lần) / A one-time link enrolling a desk's tablet."""
+    from bot.cli.invitations import enrol_desk
+
+    asyncio.run(enrol_desk(settings_of(ctx), desk_id, now=_now(), qr=qr))
+
+
 # --- flows ------------------------------------------------------------------------------
 
 

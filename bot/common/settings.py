@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -32,6 +33,10 @@ class Settings(BaseSettings):
                             description="text (one line per record) or json (one JSON object per line)")
     staff_session_minutes: int = Field(
         480, ge=5, le=7 * 24 * 60, description="Minutes a staff sign-in stays valid without use"
+    )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is "
+                        "believed (sign-in and kiosk throttling count the client's address, not the proxy's)",
     )
     report_window: str = Field(
         "cutoff", pattern=r"^(cutoff|calendar)$",
@@ -131,6 +136,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                ipaddress.ip_network(part, strict=False)  # ValueError names the bad one
+        return value
 
     @field_validator("language")
     @classmethod

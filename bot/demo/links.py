@@ -23,7 +23,7 @@ from storage import (
 
 DEMO_AGENCY, DEMO_DESK, OPEN_SURVEYS = "000.32.31.H29", "quay-1", 4
 #: Staff accounts of the demo (a demo database only; a real installation starts with `hailong users add`).
-DEMO_PASSWORD = "hailong-demo"
+DEMO_PASSWORD = "demo-phuong-1-2026"  # passes the password rule (zxcvbn score 3+)
 DEMO_USERS = (  # username, role, agency, officer, display name
     ("admin", "admin", None, None, "Quản trị hệ thống"),
     ("quanly", "manager", DEMO_AGENCY, None, "Lãnh đạo UBND Phường 1"),

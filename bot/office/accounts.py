@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.ext.asyncio import AsyncSession
+from zxcvbn import zxcvbn
 
 from bot.common.errors import BadInput, HailongError
 from storage import (
@@ -34,6 +35,8 @@ from storage import (
     find_web_session,
     open_web_session,
     record_sign_in_failure,
+    sign_in_failure_keys,
+    sign_in_failure_span,
     sign_in_failures,
     touch_web_session,
     update_user,
@@ -48,8 +51,16 @@ ROLE_NAMES = {
 }
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 10
-#: Failed sign-ins allowed per window: per username, and per client address.
-USER_LIMIT, ADDRESS_LIMIT, THROTTLE_WINDOW = 5, 30, timedelta(minutes=15)
+#: zxcvbn's score (0–4) a password needs: 3 is "safely unguessable" (about 10^8 guesses or more); it
+#: refuses the common-password lists, keyboard walks, repeats, sequences, dates and words of our own.
+MIN_STRENGTH = 3
+OWN_WORDS = ("hailong", "hài lòng", "hai long", "matkhau", "mật khẩu", "quantri", "admin", "demo")
+#: Sign-in throttling per username + client address, so a stranger's failures never lock a person out:
+#: FREE_TRIES failures, then a wait after each further failure of FIRST_DELAY, doubling up to MAX_DELAY;
+#: failures are remembered for PAIR_WINDOW (a good sign-in or a manager's unlock forgets them).
+FREE_TRIES, FIRST_DELAY, MAX_DELAY, PAIR_WINDOW = 5, timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=24)
+#: Failed sign-ins allowed per client address, whatever the username (one address guessing many names).
+ADDRESS_LIMIT, THROTTLE_WINDOW = 30, timedelta(minutes=15)
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -99,11 +110,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password(password: str) -> None:
-    """Refuse a password too short to be safe; BadInput with the rule."""
+def check_password(password: str, *, words: tuple[str, ...] = ()) -> None:
+    """Refuse a password too short, common or trivial (zxcvbn, with the username and our own words as
+    inputs it must not lean on); BadInput with the rule."""
     if len(password) < MIN_PASSWORD or password.strip() != password or len(password) > 256:
         raise BadInput(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự, không bắt đầu/kết thúc bằng khoảng trắng.",
                        f"A password needs at least {MIN_PASSWORD} characters, without leading or trailing spaces.")
+    inputs = [w for w in (*OWN_WORDS, *words) if w]
+    # zxcvbn refuses more than 72 characters; a longer password is judged by its first 72.
+    if zxcvbn(password[:72], user_inputs=inputs)["score"] < MIN_STRENGTH:
+        raise BadInput("Mật khẩu quá dễ đoán (mật khẩu phổ biến, dãy phím, lặp lại, ngày tháng hoặc tên). "
+                       "Xin dùng một câu dài gồm vài từ không liên quan.",
+                       "This password is too easy to guess (a common password, a keyboard pattern, a repeat, a date "
+                       "or a name). Please use a long phrase of a few unrelated words.")
 
 
 def token_hash(token: str) -> str:
@@ -125,7 +144,7 @@ async def create_user(db: Database, *, username: str, password: str, role: str, 
     if role != "admin" and not agency_code:
         raise BadInput("Người dùng không phải quản trị cần có cơ quan (--agency).",
                        "A user who is not an admin needs an agency (--agency).")
-    check_password(password)
+    check_password(password, words=(username, display_name or ""))
     hashed = hash_password(password)
     async with db.transaction() as s:
         agency_id, officer_id = await agency_and_officer(s, agency_code, officer_code)
@@ -156,32 +175,50 @@ async def agency_and_officer(s: AsyncSession, agency_code: str | None,
     return agency.id, officer.id
 
 
+def pair_key(username: str, address: str) -> str:
+    """The throttling key of one username from one client address."""
+    return f"user:{username}@{address}"[:128]
+
+
+def pair_delay(failures: int) -> timedelta:
+    """How long a username + address waits after its last failure, given how many it has had."""
+    if failures < FREE_TRIES:
+        return timedelta(0)
+    return min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - FREE_TRIES))
+
+
 async def sign_in(db: Database, *, username: str, password: str, address: str, now: datetime,
                   minutes: int) -> str:
     """A new session token for a right username and password; SignInRefused otherwise.
 
-    Failures count per username and per client address; past the limit every attempt is refused
-    until the window has passed, right password or not (so guessing gains nothing).
+    Failures count per username + client address (growing delay after FREE_TRIES) and per address
+    (ADDRESS_LIMIT in THROTTLE_WINDOW); while a wait runs every attempt is refused, right password
+    or not, so guessing gains nothing. Nobody's failures delay the same user at another address.
     """
     username = username.strip().lower()[:64]
-    keys = [f"user:{username}", f"ip:{address}"]
-    since = now - THROTTLE_WINDOW
+    pair, ip = pair_key(username, address), f"ip:{address}"[:128]
     async with db.transaction() as s:
-        for key, limit in zip(keys, (USER_LIMIT, ADDRESS_LIMIT), strict=True):
-            count, first = await sign_in_failures(s, key, since)
-            if count >= limit and first is not None:
-                wait = max(1, int((first + THROTTLE_WINDOW - now).total_seconds() // 60) + 1)
-                raise SignInRefused("throttled", wait)
-        user = await find_user(s, username)
+        failures, last = await sign_in_failure_span(s, pair, now - PAIR_WINDOW)
+        wait = (last + pair_delay(failures) - now) if last is not None and failures >= FREE_TRIES else timedelta(0)
+        count, first = await sign_in_failures(s, ip, now - THROTTLE_WINDOW)
+        if count >= ADDRESS_LIMIT and first is not None:
+            wait = max(wait, first + THROTTLE_WINDOW - now)
+        if wait > timedelta(0):
+            await audit(s, actor=f"ip:{address}", action="sign_in.throttled", subject=f"user:{username}", now=now,
+                        detail={"failures": failures, "wait_seconds": int(wait.total_seconds())})
+        user = await find_user(s, username) if wait <= timedelta(0) else None
+    if wait > timedelta(0):
+        raise SignInRefused("throttled", max(1, -(-int(wait.total_seconds()) // 60)))
     ok = _verify(user.password_hash if user is not None else _DUMMY_HASH, password)
     if user is None or not ok or not user.active or user.role not in ROLES:
         async with db.transaction() as s:  # committed: the refusal below must not roll it back
-            await record_sign_in_failure(s, keys, now)
+            await record_sign_in_failure(s, [pair, ip], now)
             await audit(s, actor=f"ip:{address}", action="sign_in.failed", subject=f"user:{username}", now=now)
         raise SignInRefused("wrong")
     async with db.transaction() as s:
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        await clear_sign_in_failures(s, [keys[0]])
+        await clear_sign_in_failures(s, [pair])
+        await clear_sign_in_failures(s, [], before=now - PAIR_WINDOW)  # housekeeping: anyone's old failures
         await close_web_sessions(s, before=now)  # housekeeping: expired sessions of anyone
         await open_web_session(s, user_id=user.id, token_hash=token_hash(token), csrf=csrf, now=now,
                                expires_at=now + timedelta(minutes=minutes))
@@ -190,6 +227,28 @@ async def sign_in(db: Database, *, username: str, password: str, address: str, n
         await audit(s, actor=f"user:{username}", action="sign_in", subject=f"user:{username}", now=now,
                     detail={"address": address})
     return token
+
+
+async def sign_in_delays(db: Database, username: str, *, now: datetime) -> int:
+    """From how many client addresses this username is being made to wait now."""
+    async with db.transaction() as s:
+        keys = await sign_in_failure_keys(s, f"user:{username}@", now - PAIR_WINDOW)
+        waiting = 0
+        for key in keys:
+            failures, last = await sign_in_failure_span(s, key, now - PAIR_WINDOW)
+            waiting += failures >= FREE_TRIES and last is not None and last + pair_delay(failures) > now
+    return waiting
+
+
+async def unlock_sign_in(db: Database, username: str, *, actor: str, now: datetime) -> int:
+    """Forget a username's failed sign-ins from every address (a manager's unlock); how many addresses."""
+    async with db.transaction() as s:
+        keys = await sign_in_failure_keys(s, f"user:{username}@", now - PAIR_WINDOW)
+        if keys:
+            await clear_sign_in_failures(s, list(keys))
+        await audit(s, actor=actor, action="sign_in.unlock", subject=f"user:{username}", now=now,
+                    detail={"addresses": len(keys)})
+    return len(keys)
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -230,7 +289,7 @@ async def sign_out(db: Database, token: str, *, actor: str, now: datetime) -> No
 
 async def set_password(db: Database, username: str, password: str, *, actor: str, now: datetime) -> None:
     """A new password for a user; every session of that user ends."""
-    check_password(password)
+    check_password(password, words=(username,))
     hashed = hash_password(password)
     async with db.transaction() as s:
         user = await find_user(s, username.strip().lower())

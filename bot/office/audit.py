@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 from bot.common.contact_rules import VN
+from reports.csvout import safe_writer
 from storage import AuditEntry, Database, audit, audit_entries, count_audit_entries
 
 PAGE_SIZE = 50
@@ -75,11 +75,6 @@ async def audit_page(db: Database, chosen: AuditFilter, page: int) -> tuple[list
     return rows, total
 
 
-def _cell(value: str) -> str:
-    """A spreadsheet would run a cell starting with = + - @ as a formula: quote it."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 async def export_csv(db: Database, chosen: AuditFilter, *, actor: str, now: datetime) -> bytes:
     """Every matching entry as CSV in UTF-8 with a BOM; the export itself is audited."""
     async with db.transaction() as s:
@@ -87,8 +82,8 @@ async def export_csv(db: Database, chosen: AuditFilter, *, actor: str, now: date
         await audit(s, actor=actor, action="audit.export", subject="audit_log", now=now,
                     detail={"filters": {k: v for k, v in chosen.as_dict().items() if v}, "rows": len(rows)})
     out = StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)  # a name, code or detail that looks like a formula is written as text
     writer.writerow(COLUMNS)
     for e in rows:
-        writer.writerow([local_time(e.at), _cell(e.actor), _cell(e.action), _cell(e.subject), _cell(compact(e.detail))])
+        writer.writerow([local_time(e.at), e.actor, e.action, e.subject, compact(e.detail)])
     return (BOM + out.getvalue()).encode("utf-8")

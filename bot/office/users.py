@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.common.errors import BadInput, HailongError
-from bot.office.accounts import ROLES, Principal, agency_and_officer, create_user, set_password
+from bot.office.accounts import (
+    ROLES,
+    Principal,
+    agency_and_officer,
+    create_user,
+    set_password,
+    sign_in_delays,
+    unlock_sign_in,
+)
 from storage import (
     Agency,
     Database,
@@ -171,3 +179,15 @@ async def reset_password(db: Database, who: Principal, user_id: int, password: s
     """A new password for a user this user manages (its sessions end)."""
     target = await user_of(db, who, user_id)
     await set_password(db, target.username, password, actor=who.actor, now=now)
+
+
+async def sign_in_waits(db: Database, who: Principal, user_id: int, *, now: datetime) -> int:
+    """From how many addresses a user this user manages is made to wait before signing in."""
+    target = await user_of(db, who, user_id)
+    return await sign_in_delays(db, target.username, now=now)
+
+
+async def unlock_user(db: Database, who: Principal, user_id: int, *, now: datetime) -> int:
+    """Forget a managed user's failed sign-ins (audited as sign_in.unlock); how many addresses waited."""
+    target = await user_of(db, who, user_id)
+    return await unlock_sign_in(db, target.username, actor=who.actor, now=now)

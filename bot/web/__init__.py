@@ -20,6 +20,7 @@ from bot.web import (
     imports,
     kiosk,
     public,
+    security,
     staff_reports,
     survey,
 )
@@ -45,7 +46,8 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
 
 
 def setup(app: web.Application) -> None:
-    """Register every web route on the app."""
+    """Register every web route on the app, behind the security headers and the 405 check."""
+    security.setup(app)  # first: its headers go on every answer, the other middlewares' too
     app.middlewares.append(auth.staff_middleware)
     imports.setup(app)  # background imports stop with the app
     for table in ROUTE_TABLES:

@@ -21,6 +21,8 @@ from bot.office.users import (
     reset_password,
     roles_for,
     set_active,
+    sign_in_waits,
+    unlock_user,
     user_of,
     visible_agencies,
     visible_users,
@@ -30,7 +32,8 @@ from bot.web.keys import DATABASE
 from storage import find_agency
 
 routes = web.RouteTableDef()
-DONE = ("user_added", "user_changed", "user_disabled", "user_enabled", "password_set", "key_revoked", "nothing")
+DONE = ("user_added", "user_changed", "user_disabled", "user_enabled", "password_set", "key_revoked", "nothing",
+        "unlocked")
 
 
 def _now() -> datetime:
@@ -96,7 +99,7 @@ async def _user_page(request: web.Request, user_id: int, *, status: int = 200,
         raise web.HTTPNotFound() from None
     return staff_render(request, "admin_user.html", status=status, user=user, roles=roles_for(who),
                         agencies=await visible_agencies(db, who), error=error, done=_done(request),
-                        itself=user.id == who.user_id)
+                        itself=user.id == who.user_id, waits=await sign_in_waits(db, who, user.id, now=_now()))
 
 
 @routes.get("/admin/users/{user_id}", name="admin_user")
@@ -106,7 +109,7 @@ async def user_page(request: web.Request) -> web.Response:
     return await _user_page(request, _user_id(request))
 
 
-@routes.post("/admin/users/{user_id}/{what:(change|active|password)}")
+@routes.post("/admin/users/{user_id}/{what:(change|active|password|unlock)}")
 @require("manager")
 async def change(request: web.Request) -> web.Response:
     """One change to a user; a refused one changes nothing and says why."""
@@ -124,6 +127,9 @@ async def change(request: web.Request) -> web.Response:
             active = str(form.get("active", "")) == "1"
             await set_active(db, who, user_id, active, now=now)
             done = "user_enabled" if active else "user_disabled"
+        elif what == "unlock":
+            await unlock_user(db, who, user_id, now=now)
+            done = "unlocked"
         else:
             await reset_password(db, who, user_id, str(form.get("password", ""))[:300], now=now)
             done = "password_set"

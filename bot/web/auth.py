@@ -25,6 +25,7 @@ from multidict import MultiDictProxy
 from bot.office.accounts import ROLE_NAMES, Principal, SignInRefused, principal_of, sign_in, sign_out
 from bot.web.keys import DATABASE, SETTINGS, TEMPLATES
 from bot.web.pages import CSRF_FIELD, FormRefused, page_lang, read_form, render
+from bot.web.security import client_address
 from bot.web.texts import translate
 
 SESSION_COOKIE = "hl_staff"
@@ -38,6 +39,7 @@ routes = web.RouteTableDef()
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/staff/desk", "nav_desk", ("manager", "staff")),
     ("/staff/imports", "nav_imports", ("manager",)),
+    ("/staff/kiosks", "nav_kiosks", ("manager",)),
     ("/staff/reports", "nav_reports", ("manager", "viewer")),
     ("/admin/flows", "nav_flows", ()),
     ("/admin/settings", "nav_settings", ("manager",)),
@@ -191,7 +193,7 @@ async def login(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     try:
         token = await sign_in(request.app[DATABASE], username=username, password=password,
-                              address=request.remote or "?", now=_now(), minutes=settings.staff_session_minutes)
+                              address=client_address(request), now=_now(), minutes=settings.staff_session_minutes)
     except SignInRefused as refusal:
         lang = page_lang(request)
         return render(request, "staff_login.html", status=429 if refusal.reason == "throttled" else 401,

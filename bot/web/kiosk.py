@@ -2,26 +2,53 @@
 
 The survey screens are the web survey's (bot/web/survey.py) with channel "kiosk"; every page
 refreshes back to the desk after the desk's timeout, so an abandoned tablet resets itself.
+
+Only the desk's enrolled tablet (its device secret in the `hl_kiosk_<desk>` cookie, set by the
+one-time link at /kiosk/{desk}/enrol/{token}) gets anything past the "not enrolled" page; an unknown
+desk answers the same. Every refused code gets one message (`kiosk_refused`), whatever the
+dossier's state; the staff desk shows the reason.
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timezone
 
 from aiohttp import web
 
-from bot.common.errors import BadInput, DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
-from bot.office.kiosks import Desk, find_desk, survey_at_desk
+from bot.common.errors import BadInput
+from bot.office.kiosks import (
+    ENROL_HOURS,
+    Desk,
+    KioskRefused,
+    desks_for,
+    enrol_device,
+    enrolment_link,
+    find_desk,
+    open_at_desk,
+)
+from bot.office.slips import qr_svg
+from bot.web.auth import read_staff_form, require, signed_in_user, staff_render
 from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.web.pages import FormRefused, message_page, page_lang, read_form, render
-from bot.web.survey import Place, answer, ended_page, show, visit
+from bot.web.security import client_address
+from bot.web.survey import Place, answer, show, visit
 from storage import get_dossier
 
 MAX_CODE = 200  # a scanned QR is the whole survey link (portal address + token), as the input's maxlength
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "-", "H", "DEL", "CLR")
-REFUSALS = {DossierUnknown: "kiosk_bad_code", BadInput: "kiosk_bad_code",
-            DossierNotReturned: "kiosk_not_returned", DossierAlreadyEvaluated: "evaluated"}
+DEVICE_COOKIE = "hl_kiosk_"  # + desk id; holds the tablet's device secret
+DEVICE_YEARS = 5
 routes = web.RouteTableDef()
+
+
+async def _enrolled_desk(request: web.Request) -> Desk | web.Response:
+    """The desk of the address when this browser is its enrolled tablet, else the one refusal page
+    (an unknown desk and a desk this browser is not enrolled to look the same)."""
+    desk = await find_desk(request.app[DATABASE], request.match_info["desk"])
+    if desk is None or not desk.admits(request.cookies.get(DEVICE_COOKIE + desk.id)):
+        return message_page(request, "kiosk_not_enrolled", status=403, kiosk=True)
+    return desk
 
 
 def _place(desk: Desk, token: str) -> Place:
@@ -38,25 +65,25 @@ def _desk_page(request: web.Request, desk: Desk, code: str = "", error: str | No
 @routes.get("/kiosk/{desk}", name="kiosk")
 async def kiosk_page(request: web.Request) -> web.Response:
     """The desk's code screen: officer, code field and keypad."""
-    desk = await find_desk(request.app[DATABASE], request.match_info["desk"])
-    if desk is None:
-        return message_page(request, "kiosk_unknown_desk", status=404)
+    desk = await _enrolled_desk(request)
+    if isinstance(desk, web.Response):
+        return desk
     return _desk_page(request, desk)
 
 
 @routes.post("/kiosk/{desk}")
 async def kiosk_post(request: web.Request) -> web.Response:
     """A keypad press (without JavaScript) or the code to rate."""
-    desk = await find_desk(request.app[DATABASE], request.match_info["desk"])
-    if desk is None:
-        return message_page(request, "kiosk_unknown_desk", status=404)
+    desk = await _enrolled_desk(request)
+    if isinstance(desk, web.Response):
+        return desk
     try:
         form = await read_form(request)
     except FormRefused as refused:
         return message_page(request, refused.key, status=refused.status, kiosk=True)
     code = str(form.get("code", ""))[:MAX_CODE + 1]
     if len(code) > MAX_CODE:
-        return _desk_page(request, desk, error="kiosk_bad_code", status=400)
+        return _desk_page(request, desk, error="kiosk_refused", status=400)
     key = str(form.get("key", ""))
     if key in KEYS:
         code = "" if key == "CLR" else code[:-1] if key == "DEL" else code + key
@@ -65,19 +92,15 @@ async def kiosk_post(request: web.Request) -> web.Response:
 
 
 async def _open(request: web.Request, desk: Desk, code: str) -> web.Response:
-    """Find the dossier's survey for this desk and start it on the kiosk, or say why not."""
+    """Find the dossier's survey for this desk and start it on the kiosk; one refusal for any reason."""
     try:
-        survey = await survey_at_desk(request.app[DATABASE], request.app[SETTINGS], desk, code,
-                                      now=datetime.now(timezone.utc))
-    except tuple(REFUSALS) as refused:
-        return _desk_page(request, desk, code=code, error=REFUSALS[type(refused)], status=400)
-    if survey is None:
-        return _desk_page(request, desk, code=code, error="kiosk_bad_code", status=400)
+        survey = await open_at_desk(request.app[DATABASE], request.app[SETTINGS], desk, code,
+                                    address=client_address(request), now=datetime.now(timezone.utc))
+    except KioskRefused as refused:
+        if refused.reason == "throttled":
+            return _desk_page(request, desk, error="kiosk_throttled", status=429)
+        return _desk_page(request, desk, error="kiosk_refused", status=400)
     place = _place(desk, survey.token)
-    v = await visit(request, survey.token)
-    page = ended_page(request, v, place) if v is not None else None
-    if page is not None:
-        return page
     # A visit to the counter starts afresh on the kiosk, even over a half-done web session.
     await request.app[CONVERSATIONS].begin(survey, channel="kiosk", lang=page_lang(request))
     return web.Response(status=303, headers={"Location": place.base})
@@ -85,9 +108,9 @@ async def _open(request: web.Request, desk: Desk, code: str) -> web.Response:
 
 async def _kiosk_survey(request: web.Request) -> tuple[Desk, str] | web.Response:
     """The desk and token of a kiosk survey address, or the page that refuses it."""
-    desk = await find_desk(request.app[DATABASE], request.match_info["desk"])
-    if desk is None:
-        return message_page(request, "kiosk_unknown_desk", status=404)
+    desk = await _enrolled_desk(request)
+    if isinstance(desk, web.Response):
+        return desk
     token = request.match_info["token"]
     v = await visit(request, token)
     if v is None:
@@ -116,3 +139,55 @@ async def kiosk_survey_post(request: web.Request) -> web.Response:
         return found
     desk, token = found
     return await answer(request, token, _place(desk, token))
+
+
+@routes.get("/kiosk/{desk}/enrol/{token}", name="kiosk_enrol")
+async def kiosk_enrol_page(request: web.Request) -> web.Response:
+    """The enrolment link opened on the tablet: a button, so a link preview cannot use it up."""
+    return render(request, "kiosk_enrol.html", desk_id=request.match_info["desk"], kiosk=True,
+                  action=request.path)
+
+
+@routes.post("/kiosk/{desk}/enrol/{token}")
+async def kiosk_enrol(request: web.Request) -> web.Response:
+    """Enrol this browser as the desk's tablet: the device secret goes into its cookie."""
+    try:
+        await read_form(request)
+    except FormRefused as refused:
+        return message_page(request, refused.key, status=refused.status, kiosk=True)
+    desk_id = request.match_info["desk"]
+    secret = await enrol_device(request.app[DATABASE], desk_id, request.match_info["token"],
+                                now=datetime.now(timezone.utc), address=client_address(request))
+    if secret is None:
+        return message_page(request, "kiosk_enrol_bad", status=403, kiosk=True)
+    response = web.Response(status=303, headers={"Location": f"/kiosk/{desk_id}"})
+    response.set_cookie(DEVICE_COOKIE + desk_id, secret, path=f"/kiosk/{desk_id}", httponly=True,
+                        samesite="Strict", max_age=DEVICE_YEARS * 366 * 86400,
+                        secure=request.app[SETTINGS].public_url.startswith("https://"))
+    return response
+
+
+@routes.get("/staff/kiosks", name="staff_kiosks")
+@require("manager")
+async def kiosks_page(request: web.Request) -> web.Response:
+    """A manager's desks: which have an enrolled tablet, and a button for a one-time enrolment link."""
+    who = signed_in_user(request)
+    return staff_render(request, "staff_kiosks.html", desks=await desks_for(request.app[DATABASE], who.agencies),
+                        link=None, qr=None, hours=ENROL_HOURS)
+
+
+@routes.post("/staff/kiosks/{desk}/enrol")
+@require("manager")
+async def kiosk_enrol_link(request: web.Request) -> web.Response:
+    """A fresh enrolment link for one desk, shown once with its QR code to open on the tablet."""
+    await read_staff_form(request, max_body=4096)
+    who, db = signed_in_user(request), request.app[DATABASE]
+    try:
+        path = await enrolment_link(db, request.match_info["desk"], actor=who.actor,
+                                    now=datetime.now(timezone.utc), agencies=who.agencies)
+    except BadInput:
+        raise web.HTTPNotFound() from None
+    link = request.app[SETTINGS].public_url + path
+    qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link)).decode()
+    return staff_render(request, "staff_kiosks.html", desks=await desks_for(db, who.agencies), link=link, qr=qr,
+                        hours=ENROL_HOURS, chosen=request.match_info["desk"])

@@ -49,6 +49,17 @@ def test_api_keys_are_shown_once_and_desks_need_a_known_officer(cli) -> None:
     assert out.returncode == 1 and "NOBODY" in out.stderr
 
 
+def test_kiosk_enrol_prints_a_one_time_link_and_its_qr(cli) -> None:
+    ready(cli)
+    assert cli("kiosk", "desk", "000.17.22.H56", "quay-1", "--officer", "CB01").returncode == 0
+    out = cli("kiosk", "enrol", "quay-1", "--qr", "enrol/quay-1", env={"HAILONG_PUBLIC_URL": "https://dg.example.vn"})
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"^https://dg\.example\.vn/kiosk/quay-1/enrol/[A-Za-z0-9_-]{32}$", out.stdout, re.M)
+    assert (cli.cwd / "enrol" / "quay-1.png").read_bytes()[:4] == b"\x89PNG"
+    out = cli("kiosk", "enrol", "quay-9")
+    assert out.returncode == 1 and "quay-9" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_qr_codes_and_slips_render_in_memory() -> None:
     link = "https://hailong.example.vn/s/" + "A" * 32
     assert b"<svg" in qr_svg(link) and qr_png(link)[:4] == b"\x89PNG"

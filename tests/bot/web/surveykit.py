@@ -150,3 +150,25 @@ def hidden(page: str, name: str) -> str:
     found = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', page)
     assert found, f"no hidden field {name}"
     return found.group(1)
+
+
+def enrolment_path(url: str, desk: str = DESK) -> str:
+    """A fresh one-time enrolment path for a desk, as `hailong kiosk enrol` prints it."""
+    from bot.office.kiosks import enrolment_link
+
+    async def run() -> str:
+        async with open_database(url) as db:
+            return await enrolment_link(db, desk, actor="test", now=datetime.now(timezone.utc))
+
+    return run_async(run())
+
+
+def enrolled(base: str, url: str, desk: str = DESK) -> Client:
+    """A client enrolled as the desk's tablet through the real enrolment page."""
+    client = Client(base)
+    path = enrolment_path(url, desk)
+    status, page = client.get(path)
+    assert status == 200, status
+    status, page = client.post(path, {"_csrf": hidden(page, "_csrf")})
+    assert status == 200 and "data-officer" in page, (status, page[:300])
+    return client

@@ -24,7 +24,7 @@ def add_entries(url: str) -> datetime:
         async with open_database(url) as db, db.transaction() as s:
             for n in range(130):
                 await audit(s, actor="user:clerk" if n % 10 == 0 else "cli", action=f"survey.test{n % 3}",
-                            subject=f"dossier:{n}" if n else "=HYPERLINK(\"x\")", now=start - timedelta(days=n),
+                            subject={0: "=HYPERLINK(\"x\")", 10: "\t=1+1"}.get(n, f"dossier:{n}"), now=start - timedelta(days=n),
                             detail={"n": n, "note": "đã xử lý"})
 
     run_async(run())
@@ -60,6 +60,8 @@ def test_filters_pages_and_csv_export(live_db_url) -> None:
         assert lines[0] == ["at", "actor", "action", "subject", "detail"] and len(lines) == 14
         assert lines[1][1:3] == ["user:clerk", "survey.test0"] and '"note":"đã xử lý"' in lines[1][4]
         assert lines[1][3] == "'=HYPERLINK(\"x\")"  # a formula is quoted, not run by a spreadsheet
+        assert lines[2][3] == "'\t=1+1"  # a leading tab too (OWASP)
+        assert b'"\'=HYPERLINK(""x"")"' in body  # text cells in double quotes, inner quotes doubled
         assert lines[-1][3] == "dossier:120"  # oldest last
     [(actor, _, _, detail)] = stored_audit(live_db_url, "audit.export")
     assert actor == "user:admin" and detail == {"filters": {"action": "survey.", "actor": "user:clerk"}, "rows": 13}

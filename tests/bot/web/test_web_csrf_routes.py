@@ -30,7 +30,7 @@ CSV = (f"code,agency_code,status,received_on\n{AGENCY_A}-261201-0001,{AGENCY_A},
 PARAMS: dict[str, tuple[str, ...]] = {
     "code": ("@code",),  # @: made by _prepare (a code: a dossier's or an agency's, see _path)
     "id": ("@upload",), "user_id": ("@user",), "kid": ("@kid",), "flow_id": (FLOW,),
-    "what": ("change", "active", "password"),
+    "what": ("change", "active", "password", "unlock"), "desk": ("quay-1",),
 }
 
 
@@ -88,7 +88,8 @@ def _body(route: str, params: dict[str, str]) -> tuple[bytes, dict[str, str], st
     }.get(route, {"note": "x"})
     if route == "/admin/users/{user_id}/{what}":
         fields = {"change": {"display_name": "Renamed", "role": "manager", "agency": AGENCY_A},
-                  "active": {"active": "0"}, "password": {"password": "mật khẩu mới đủ dài 2027"}}[params["what"]]
+                  "active": {"active": "0"}, "password": {"password": "mật khẩu mới đủ dài 2027"},
+                  "unlock": {}}[params["what"]]
     query = ""
     if route == "/admin/settings":
         fields = [(k, v) for k, v in settings_form("", survey_delay_minutes="45") if k != "_csrf"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from live import run_async, serve_app
-from surveykit import CODES, DESK, Client, hidden, seed
+from surveykit import CODES, DESK, Client, enrolled, hidden, seed
 
 from storage import find_survey, load_session, open_database
 
@@ -93,7 +93,7 @@ def test_an_empty_answer_asks_again(live_db_url) -> None:
 def test_the_kiosk_opens_a_survey_for_a_dossier_without_one(live_db_url) -> None:
     seeded = seed(live_db_url, surveys=0)
     with serve_app(seeded.settings) as base:
-        client = Client(base)
+        client = enrolled(base, live_db_url)
         _, page = client.get(f"/kiosk/{DESK}")
         status, page = client.post(f"/kiosk/{DESK}", {"_csrf": hidden(page, "_csrf"), "code": CODES[4], "go": "1"})
         assert status == 200 and 'data-step="overall"' in page and "120;url=/kiosk/quay-1" in page
