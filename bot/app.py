@@ -38,6 +38,7 @@ from bot.web.keys import (
     ZALO_DESK,
 )
 from bot.web.ops import add_routes as add_ops_routes
+from bot.web.unavailable import setup as setup_unavailable
 from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
 from channels.telegram import TelegramSender, open_bot
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(sms_context)
     add_ops_routes(app)
     setup_web(app)
+    setup_unavailable(app)  # outermost middleware: database trouble → 503 + Retry-After, one log line
     setup_webhooks(app)
     return app
 
