@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -122,6 +122,7 @@ class Reach:
     opted_out: bool
     agency_settings: dict
     addresses: dict[str, str]  # channel → address, unreachable ones left out
+    closed: dict[str, str] = field(default_factory=dict)  # plan channel → reason of a person-level refusal
 
 
 async def reach_of(s: AsyncSession, survey_id: int) -> Reach | None:
@@ -144,5 +145,8 @@ async def reach_of(s: AsyncSession, survey_id: int) -> Reach | None:
     found = (await s.execute(
         select(ContactAddress.channel, ContactAddress.address).where(
             ContactAddress.contact_id.in_(contacts), ContactAddress.unreachable_at.is_(None)))).all()
+    from storage.reach import closed_channels
+
     return Reach(survey.id, survey.status, survey.token, survey.expires_at, code, evaluated, opted,
-                 dict(settings or {}), {channel: address for channel, address in found})
+                 dict(settings or {}), {channel: address for channel, address in found},
+                 await closed_channels(s, contacts))

@@ -136,6 +136,20 @@ class ContactAddress(Base):
     created_at: Mapped[datetime]
 
 
+class Reachability(Base):
+    """A person-level refusal of one address on one channel of a plan: (+8491…, zalo_zns) closed
+    because the number has no Zalo account leaves (+8491…, sms) open. Account-level refusals
+    (permission, quota, template) are never stored here. Deleted with the address."""
+
+    __tablename__ = "reachability"
+    __table_args__ = (UniqueConstraint("contact_address_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_address_id: Mapped[int] = mapped_column(ForeignKey("contact_addresses.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # the plan's channel: sms, zalo_zns, telegram, zalo
+    reason: Mapped[str] = mapped_column(String(32))  # bad_number, no_account, blocked, not_mobile, …
+    since: Mapped[datetime]
+
+
 class Dossier(Base):
     """A dossier (hồ sơ) with its dates; only status 9 (processed) or 10 (returned) may be evaluated."""
 

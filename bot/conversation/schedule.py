@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.common.contact_rules import ContactRules
 from bot.common.settings import Settings
+from bot.conversation.reachability import takes_sms
 from bot.conversation.surveys import survey_link
 from bot.conversation.turns import Conversations, utc_now
 from channels.sms import invitation as sms_invitation
@@ -34,6 +35,7 @@ from survey_flows import ExpireReply
 
 log = logging.getLogger(__name__)
 ADDRESS_OF = {"zalo_zns": "sms"}  # the plan's channel → the channel its address is filed under
+PHONE_CHANNELS = frozenset({"sms", "zalo_zns"})  # a landline takes neither an SMS nor a Zalo account
 INVITING = ("invite", "remind")
 TEXTS = {
     "invite": "Mời Ông/Bà đánh giá mức độ hài lòng về việc giải quyết hồ sơ {code}: {link}\n"
@@ -138,7 +140,10 @@ class Scheduler:
         for index in range(start, len(plan)):
             channel = plan[index]
             address = reach.addresses.get(ADDRESS_OF.get(channel, channel))
-            if address is None or channel not in self._channels:
+            if address is None or channel not in self._channels or channel in reach.closed:
+                continue  # no address, no sender, or this person refused this channel before
+            if channel in PHONE_CHANNELS and not takes_sms(address):
+                log.info("survey %s: %s skipped, the number is not a mobile (landline)", reach.survey_id, channel)
                 continue
             link = survey_link(self._settings, reach.token)
             payload = {"kind": kind, "text": self._invitation_text(kind, channel, reach, link),
