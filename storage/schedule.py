@@ -59,6 +59,19 @@ async def schedule_many(s: AsyncSession, rows: list[tuple[int, JobKind, datetime
     await s.execute(stmt, values)
 
 
+async def extend_expiry(s: AsyncSession, survey_id: int, *, expires_at: datetime) -> bool:
+    """Move the survey's expiry (and its pending expiry timer) later to `expires_at`; never earlier."""
+    from storage.tables import Survey
+
+    moved = (await s.execute(update(Survey).where(Survey.id == survey_id, Survey.expires_at < expires_at)
+                             .values(expires_at=expires_at).execution_options(synchronize_session=False))).rowcount
+    if moved:
+        await s.execute(update(Job).where(Job.survey_id == survey_id, Job.kind == JobKind.EXPIRE.value,
+                                          Job.status == JobStatus.PENDING.value)
+                        .values(due_at=expires_at).execution_options(synchronize_session=False))
+    return moved == 1
+
+
 _CLAIM = """
     UPDATE jobs SET status = 'running', attempts = attempts + 1, due_at = :lease
     WHERE id IN (SELECT id FROM jobs WHERE status IN ('pending', 'running') AND due_at <= :now

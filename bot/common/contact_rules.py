@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.common.errors import HailongError
 from bot.common.settings import Settings
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -67,6 +68,22 @@ class ContactRules:
         """When the one reminder goes out."""
         return self.next_open(invited_at + self.reminder)
 
+    def longest_wait(self, since: datetime, days: int = 28) -> timedelta:
+        """The longest a dossier returned in the `days` after `since` waits for its invitation.
+
+        The wait is longest just after a window closes (the next opening is furthest away), so
+        only those moments are tried, and `since` itself.
+        """
+        local = since.astimezone(VN)
+        candidates = [since]
+        for offset in range(days):
+            day = local.date() + timedelta(days=offset)
+            for _, end in self.windows:
+                at = datetime.combine(day, end, VN).astimezone(timezone.utc) - self.delay
+                if at >= since:
+                    candidates.append(at)
+        return max(self.invite_at(at) - at for at in candidates)
+
 
 def _window(text: str) -> tuple[time, time]:
     """`"07:30-11:30"` as (07:30, 11:30)."""
@@ -80,3 +97,36 @@ def _window(text: str) -> tuple[time, time]:
 def expiry_hours(stored: dict[str, Any] | None, settings: Settings) -> int:
     """Hours before an unanswered survey of this agency expires."""
     return int((stored or {}).get("survey_ttl_hours") or settings.survey_ttl_hours)
+
+
+class PlanCannotFit(HailongError):
+    """An invitation that could only go out after the survey expires: refused, with the reason."""
+
+    code = "plan_cannot_fit"
+
+    def __init__(self, invite_at: datetime | None, expires_at: datetime) -> None:
+        expiry = expires_at.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        if invite_at is None:
+            super().__init__(
+                "Không có khung giờ liên lạc nào trong 60 ngày tới (xem ngày liên lạc và ngày nghỉ): "
+                "không thể gửi lời mời khảo sát.",
+                "There is no contact window in the next 60 days (check contact days and holidays): "
+                "the survey invitation cannot be sent.")
+            return
+        invite = invite_at.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        super().__init__(
+            f"Lời mời khảo sát chỉ gửi được lúc {invite}, sau khi khảo sát hết hạn ({expiry}): hãy thêm ngày "
+            "hoặc giờ liên lạc, bớt ngày nghỉ hoặc kéo dài thời hạn khảo sát.",
+            f"The survey invitation could only be sent at {invite}, after the survey expires ({expiry}): add "
+            "contact days or hours, remove holidays or make the survey last longer.")
+
+
+def check_fits(agency_settings: dict[str, Any] | None, returned_at: datetime, expires_at: datetime) -> datetime:
+    """When the invitation is due; PlanCannotFit when that is not before the expiry."""
+    try:
+        invite_at = ContactRules.of(agency_settings).invite_at(returned_at)
+    except ValueError:
+        raise PlanCannotFit(None, expires_at) from None
+    if invite_at >= expires_at:
+        raise PlanCannotFit(invite_at, expires_at)
+    return invite_at
