@@ -408,6 +408,10 @@ class ProviderToken(Base):
     refresh_token: Mapped[str] = mapped_column(Text)
     access_expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The refresh lease: who is trading the refresh token now, and until when (no row lock is held
+    # during the provider's HTTP call; see bot/conversation/zalo_tokens.py).
+    refresh_owner: Mapped[str | None] = mapped_column(String(64))
+    refresh_until: Mapped[datetime | None]
 
 
 class AddressActivity(Base):

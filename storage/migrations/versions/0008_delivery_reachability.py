@@ -1,4 +1,5 @@
-"""Reachability per (address, plan channel): a person-level refusal closes one channel, not the address.
+"""Reachability per (address, plan channel): a person-level refusal closes one channel, not the address;
+a lease on the provider token row, so that no refresh HTTP call runs inside a transaction.
 
 Revision ID: 0008
 Revises: 0006
@@ -32,8 +33,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reachability")),
         sa.UniqueConstraint("contact_address_id", "channel", name=op.f("uq_reachability_contact_address_id_channel")),
     )
+    with op.batch_alter_table("provider_tokens") as batch:
+        batch.add_column(sa.Column("refresh_owner", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("refresh_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("provider_tokens") as batch:
+        batch.drop_column("refresh_until")
+        batch.drop_column("refresh_owner")
     op.drop_table("reachability")
