@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
+from bot.conversation.retention import RetentionTimer
 from bot.conversation.schedule import Scheduler
 from bot.conversation.sms import AgencySms, SmsDesk, open_sms_sender
 from bot.conversation.telegram import open_desk
@@ -148,7 +149,8 @@ async def _start(app: web.Application) -> None:
     talk.on_enqueue = scheduler.on_enqueue = dispatcher.wake
     app[SCHEDULER], app[DISPATCHER] = scheduler, dispatcher
     app[BACKGROUND] = [asyncio.create_task(dispatcher.run(), name="outbox"),
-                   asyncio.create_task(scheduler.run(), name="jobs")]
+                   asyncio.create_task(scheduler.run(), name="jobs"),
+                   asyncio.create_task(RetentionTimer(db).run(), name="retention")]
 
 
 async def _stop(app: web.Application) -> None:
