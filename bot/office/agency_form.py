@@ -13,6 +13,8 @@ from typing import Any
 
 from bot.common.contact_rules import ContactRules
 from bot.conversation.alerts import parse_conditions
+from bot.conversation.retention import BOUNDS as RETENTION_BOUNDS
+from bot.conversation.retention import DEFAULTS as RETENTION_DEFAULTS
 from reports.errors import ReportError
 from survey_flows import load_schema
 from survey_flows.schema_loader import tenths
@@ -173,6 +175,8 @@ def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[st
         "report_cutoff_day": _int(form, "report_cutoff_day", 1, 28, problems),
         "alerts": _alerts(form, problems),
     }
+    for name, (low, high) in RETENTION_BOUNDS.items():  # a form without them keeps the defaults
+        values[name] = _int(form, name, low, high, problems) if name in form else RETENTION_DEFAULTS[name]
     if values["zalo_zns_template_id"] and not TEMPLATE_ID.match(values["zalo_zns_template_id"]):
         problems["zalo_zns_template_id"] = ("admin_err_template", {})
     if values["report_window"] not in ("cutoff", "calendar"):

@@ -30,8 +30,8 @@ from storage import (
 )
 from storage.deliveries import set_opted_out
 from storage.results import answer_rows, invitation_counts
-from storage.tables import Answer, Job, SurveySession
 from storage.schedule import JobKind, schedule_job
+from storage.tables import Answer, Job, SurveySession
 
 AGENCY = "000.17.22.H56"
 OLD = datetime(2026, 8, 10, 3, 0, tzinfo=timezone.utc)  # answered in August 2026
