@@ -24,6 +24,7 @@ from storage.tables import (
     InboundMessage,
     Job,
     OutboxMessage,
+    RateLimit,
     Survey,
     SurveySession,
     TemplateMessage,
@@ -144,3 +145,13 @@ async def purge_inbound(s: AsyncSession, *, before: datetime, limit: int) -> int
     if ids:
         await s.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
     return len(ids)
+
+
+async def purge_recipient_limits(s: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Per-recipient send buckets (their key holds the number or chat id) idle since `before`: a
+    bucket refills within seconds, so an idle one is the same as none."""
+    keys = list(await s.scalars(select(RateLimit.key).where(RateLimit.key.like("recipient:%"),
+                                                            RateLimit.updated_at < before).limit(limit)))
+    if keys:
+        await s.execute(delete(RateLimit).where(RateLimit.key.in_(keys)))
+    return len(keys)

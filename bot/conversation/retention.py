@@ -64,7 +64,7 @@ async def purge(db: Database, *, now: datetime, batch: int = BATCH) -> dict[str,
     async with db.transaction() as s:
         agencies = [(a.id, dict(a.settings or {})) for a in await list_agencies(s)]
     counts = dict.fromkeys(("contacts_unlinked", "contacts", "activity", "comments", "sessions", "deliveries",
-                            "inbound"), 0)
+                            "inbound", "send_limits"), 0)
     shortest_contact = min([Retention.of(st).contact for _, st in agencies] or
                            [timedelta(days=DEFAULTS["retention_contact_days"])])
     for agency_id, settings in agencies:
@@ -88,6 +88,8 @@ async def purge(db: Database, *, now: datetime, batch: int = BATCH) -> dict[str,
         s, before=now - shortest_contact, limit=batch))
     counts["inbound"] = await _batches(db, lambda s: store.purge_inbound(
         s, before=now - timedelta(days=INBOUND_DAYS), limit=batch))
+    counts["send_limits"] = await _batches(db, lambda s: store.purge_recipient_limits(
+        s, before=now - timedelta(days=1), limit=batch))
     return counts
 
 

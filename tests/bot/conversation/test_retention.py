@@ -31,7 +31,7 @@ from storage import (
 from storage.deliveries import set_opted_out
 from storage.results import answer_rows, invitation_counts
 from storage.schedule import JobKind, schedule_job
-from storage.tables import Answer, Job, SurveySession
+from storage.tables import Answer, Job, RateLimit, SurveySession
 
 AGENCY = "000.17.22.H56"
 OLD = datetime(2026, 8, 10, 3, 0, tzinfo=timezone.utc)  # answered in August 2026
@@ -67,6 +67,7 @@ async def _seed(db, settings) -> None:
             await s.execute(OutboxMessage.__table__.update().where(OutboxMessage.survey_id == invitation.survey_id)
                             .values(status="sent", sent_at=returned))
             await record_inbound(s, channel="telegram", provider_message_id=f"update:{i}", now=returned)
+            s.add(RateLimit(key=f"recipient:sms:{phone.address}", tokens=1.0, updated_at=returned))
             if i == 8:
                 await set_opted_out(s, channel="sms", address=phone.address, now=returned)
                 await set_survey_status(s, invitation.survey_id, "opted_out", now=returned)
@@ -103,6 +104,7 @@ async def _personal(db) -> dict[str, object]:
             "outbox": sorted(await s.scalars(select(OutboxMessage.address))),
             "jobs": await s.scalar(select(func.count()).select_from(Job)),
             "inbound": await s.scalar(select(func.count()).select_from(InboundMessage)),
+            "limits": sorted(await s.scalars(select(RateLimit.key))),
         }
 
 
@@ -121,4 +123,5 @@ async def test_the_purge_removes_expired_personal_data_and_reports_stay_equal(db
     assert left["addresses"] == sorted(["+84912340008", "4208", "+84912340009", "4209"])
     assert left["comments"] == [""] and left["sessions"] == 0
     assert left["outbox"] == ["+84912340009"] and left["jobs"] == 1 and left["inbound"] == 1
+    assert left["limits"] == ["recipient:sms:+84912340009"]
     assert await purge(db, now=NOW, batch=3) == dict.fromkeys(counts, 0)  # a second run finds nothing
