@@ -51,3 +51,27 @@ def test_returned_is_refused_when_the_invitation_would_come_after_the_expiry(liv
     message = body["error"]["message"]
     assert "sau khi khảo sát hết hạn" in message["vi"] and "after the survey expires" in message["en"]
     assert run_async(stored()) == (4, None)  # nothing written: still in progress, no survey, no timers
+
+
+def test_the_desk_warns_when_the_agencys_plan_cannot_fit(live_db_url) -> None:
+    from urllib.parse import quote
+
+    from staffkit import AGENCY_A, CODES_A, seed_staff, signed_in
+
+    seeded = seed_staff(live_db_url)
+    page_of = f"/staff/desk/{quote(CODES_A[0], safe='')}"
+    with serve_app(seeded.settings) as base:
+        client, _ = signed_in(base, "manager_a")
+        status, page = client.get(page_of)
+        assert status == 200 and "data-plan-warning" not in page  # the defaults fit (Friday → Monday: 63 h < 72 h)
+
+        async def monday_to_wednesday() -> None:
+            async with open_database(live_db_url) as db, db.transaction() as s:
+                agency = await find_agency(s, AGENCY_A)
+                await update_agency_settings(s, agency.id, {"contact_days": [1, 2, 3]})
+
+        run_async(monday_to_wednesday())
+        status, page = client.get(page_of)
+        status_en, page_en = client.get(page_of + "?lang=en")
+    assert status == 200 and "data-plan-warning" in page and "tới 111 giờ, quá thời hạn khảo sát 72 giờ" in page
+    assert status_en == 200 and "up to 111 hours, longer than the survey's 72 hours" in page_en.replace("&#39;", "'")
