@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import raw
@@ -76,3 +76,12 @@ async def closed_channels(s: AsyncSession, contacts: list[int]) -> dict[str, str
                            .join(ContactAddress, ContactAddress.id == Reachability.contact_address_id)
                            .where(ContactAddress.contact_id.in_(contacts)))
     return dict(rows.all())
+
+
+async def reopen_channel(s: AsyncSession, *, channel: str, address_channel: str, address: str) -> int:
+    """The person came back on this channel (followed the OA again, sent START): open the pair again."""
+    address_id = select(ContactAddress.id).where(ContactAddress.channel == address_channel,
+                                                 ContactAddress.address == address).scalar_subquery()
+    stmt = (delete(Reachability).where(Reachability.contact_address_id == address_id, Reachability.channel == channel)
+            .execution_options(synchronize_session=False))
+    return (await s.execute(stmt)).rowcount

@@ -39,7 +39,7 @@ from storage import (
 from storage.deliveries import advance_delivery, is_opted_out, set_opted_out
 from storage.locks import lock_key
 from storage.messages import queue
-from storage.reach import close_channel
+from storage.reach import close_channel, reopen_channel
 from survey_flows import TextReply
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class SmsDesk:
 
     async def _opt_in(self, s, phone: str) -> None:
         await set_opted_out(s, channel=CHANNEL, address=phone, now=None)
+        await reopen_channel(s, channel=CHANNEL, address_channel=CHANNEL, address=phone)  # a 21610 STOP, lifted
         await self._say(s, phone, "started")
 
     async def _polite(self, s, phone: str) -> None:

@@ -32,6 +32,7 @@ from storage import (
 from storage.locks import lock_key
 from storage.messages import queue
 from storage.provider_tokens import mark_reachable, note_activity
+from storage.reach import reopen_channel
 from survey_flows import (
     ChoiceReply,
     InvalidDossierCode,
@@ -107,6 +108,7 @@ class ZaloDesk:
             await mark_unreachable(s, channel=CHANNEL, address=user, now=self._clock())
         elif item.kind is Kind.FOLLOW:
             await mark_reachable(s, channel=CHANNEL, address=user)
+            await reopen_channel(s, channel=CHANNEL, address_channel=CHANNEL, address=user)
             await self._say(s, user, "welcome")
         elif item.kind is Kind.CHOICE:
             await self._choice(s, user, item.step, item.inbound.choice)

@@ -196,3 +196,23 @@ async def test_replayed_refusals_change_nothing(world: World) -> None:
         assert await world.status(sid, "undelivered", "30006") == 204
         assert await world.status(sid, "failed", "30006") == 204
         assert (await outbox_rows(world.db), await marks(world.db), invitations(world)) == after
+
+
+async def test_following_the_oa_again_reopens_the_channel_a_refusal_closed(world: World) -> None:
+    from storage.reach import close_channel
+    from tests.channels.test_channels_zalo import USER, follow_event
+    from tests.channels.zalo_fake import sign
+
+    now = datetime.now(UTC)
+    async with world.db.transaction() as s:
+        phone = await s.scalar(select(ContactAddress).where(ContactAddress.channel == "sms"))
+        s.add(ContactAddress(contact_id=phone.contact_id, channel="zalo", address=USER, created_at=now))
+    async with world.db.transaction() as s:
+        assert await close_channel(s, channel="zalo", address_channel="zalo", address=USER, reason="blocked", now=now)
+        assert not await close_channel(s, channel="zalo", address_channel="zalo", address=USER, reason="x", now=now)
+    assert (await marks(world.db))[0] == [("zalo", "blocked")]
+    body, headers = sign(follow_event())
+    async with aiohttp.ClientSession() as http, http.post(f"{world.url}/webhooks/zalo", data=body,
+                                                          headers=headers) as r:
+        assert r.status == 200
+    assert (await marks(world.db))[0] == []
