@@ -51,6 +51,10 @@ class Policy:
     provider_rates: Mapping[str, Rate] = field(default_factory=lambda: {"telegram": Rate(30, 30)})
     default_rate: Rate = Rate(10, 10)
     recipient_rate: Rate = Rate(1, 3)  # Telegram: about one message a second per chat
+    # Sends of one process whose outcome is not committed yet, at most. A SIGKILL repeats exactly
+    # those the provider had taken (Telegram, Twilio and Zalo take no key of ours), so 1 bounds the
+    # repeats at one message per killed process: each outcome is committed before the next send.
+    in_flight: int = 1
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         """Seconds until the next attempt: exponential, never sooner than the provider asked."""
@@ -119,9 +123,15 @@ class Dispatcher:
         if not rows:
             return 0
         ready = await self._admit(rows)
-        # Each outcome is recorded as soon as its send returns, not after the whole batch: a crash
-        # then repeats only the sends it cut, never the finished ones of a slow batch.
-        await asyncio.gather(*(self._send_and_record(row) for row in ready))
+        # Each outcome is committed as soon as its send returns, and at most `in_flight` sends are
+        # out at once: a crash then repeats at most that many messages, never a finished batch.
+        window = asyncio.Semaphore(self._policy.in_flight)
+
+        async def one(row: Claimed) -> None:
+            async with window:
+                await self._send_and_record(row)
+
+        await asyncio.gather(*(one(row) for row in ready))
         return len(rows)
 
     async def _send_and_record(self, row: Claimed) -> None:
