@@ -18,6 +18,7 @@ from bot.common.logs import use_log_format
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
 from bot.conversation.inbox import Inbox
+from bot.conversation.retention import RetentionTimer
 from bot.conversation.schedule import Scheduler
 from bot.conversation.sms import AgencySms, SmsReports, open_sms_sender
 from bot.conversation.telegram import quiet_httpx
@@ -41,6 +42,7 @@ from bot.web.keys import (
     TEMPLATES,
 )
 from bot.web.ops import add_routes as add_ops_routes
+from bot.web.unavailable import setup as setup_unavailable
 from bot.web.webhooks import setup_routes as setup_webhooks
 from channels.email import EmailSender, SmtpConfig
 from channels.registry import REGISTRY, Spec
@@ -76,6 +78,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     app.cleanup_ctx.append(webhook_context)
     add_ops_routes(app)
     setup_web(app)
+    setup_unavailable(app)  # outermost middleware: database trouble → 503 + Retry-After, one log line
     setup_webhooks(app)
     return app
 
@@ -194,7 +197,8 @@ async def _start(app: web.Application) -> None:
     talk.on_enqueue = scheduler.on_enqueue = dispatcher.wake
     app[SCHEDULER], app[DISPATCHER] = scheduler, dispatcher
     app[BACKGROUND] = [asyncio.create_task(dispatcher.run(), name="outbox"),
-                   asyncio.create_task(scheduler.run(), name="jobs")]
+                   asyncio.create_task(scheduler.run(), name="jobs"),
+                   asyncio.create_task(RetentionTimer(db).run(), name="retention")]
 
 
 async def _stop(app: web.Application) -> None:

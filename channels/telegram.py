@@ -26,6 +26,11 @@ from channels.telegram_http import AiohttpRequest
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+# How long a send waits for the Bot API's answer. Telegram documents no limit and takes no
+# idempotency key: a send whose answer is not awaited may still be delivered, and sending it
+# again shows the question twice. So wait well past a slow answer (PTB's 5 s default gave a
+# repeat for every answer slower than that), and stay under the outbox lease (30 s).
+SEND_READ_TIMEOUT = 20.0
 _CALLBACK = re.compile(r"^c:([A-Za-z0-9_.-]{0,48}):([0-9]{1,2})$")
 _STEP = re.compile(r"^[A-Za-z0-9_.-]{1,48}$")
 
@@ -315,7 +320,8 @@ async def open_bot(token: str, api_base_url: str) -> AsyncIterator[Bot]:
     """The typed Bot API client (Telegram, a local Bot API server or a test double), closed after."""
     # PTB's default pool is one connection: the dispatcher sends to many chats at once. The
     # long poll of getUpdates gets its own connection. aiohttp under the Bot: see telegram_http.py.
-    requests = (AiohttpRequest(connection_pool_size=32), AiohttpRequest())
+    requests = (AiohttpRequest(connection_pool_size=32, read_timeout=SEND_READ_TIMEOUT, write_timeout=SEND_READ_TIMEOUT),
+                AiohttpRequest())
     bot = Bot(token, base_url=f"{api_base_url.rstrip('/')}/bot",
               request=requests[0], get_updates_request=requests[1])
     try:

@@ -29,7 +29,8 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 TWILIO_API = "https://api.twilio.com"
 STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"})
 # Twilio errors that mean "this number can't get SMS from us", as opposed to "try later".
-UNREACHABLE_ERRORS = frozenset({21211, 21408, 21612, 21614})
+# Not 21408 (the account's permission for a region): that is ours to fix, not the person's.
+UNREACHABLE_ERRORS = frozenset({21211, 21612, 21614})
 _QUIET = logging.getLogger("channels.twilio.sdk")
 _QUIET.setLevel(logging.WARNING)
 

@@ -1,8 +1,9 @@
 """Provider token pairs, address activity (reply windows) and template messages sent to phones.
 
-A rotating single-use refresh token must be used by exactly one worker: `lock_tokens` takes
-the token row for the rest of the transaction (PostgreSQL `SELECT … FOR UPDATE`; on SQLite
-the transaction already began with BEGIN IMMEDIATE, which serialises every writer).
+A rotating single-use refresh token must be used by exactly one worker: `take_refresh_lease`
+marks the row as being refreshed (until a time), so the provider's HTTP call runs with no
+transaction open, and `save_refreshed` stores the new pair only while the lease is held.
+(`lock_tokens` locks the row for a transaction; it must never span a network call.)
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import dialect_insert
@@ -56,6 +57,36 @@ async def save_tokens(s: AsyncSession, provider: str, pair: TokenPair, *, now: d
               "access_expires_at": pair.access_expires_at, "updated_at": now}
     stmt = dialect_insert(s, ProviderToken).values(provider=provider, **values)
     await s.execute(stmt.on_conflict_do_update(index_elements=[ProviderToken.provider], set_=values))
+
+
+async def take_refresh_lease(s: AsyncSession, provider: str, *, owner: str, now: datetime,
+                             until: datetime) -> TokenPair | None:
+    """Lease the pair for one refresh (nobody holds it, or the holder's lease ran out): the pair to
+    trade, or None when another worker holds it. Commit at once; the HTTP call runs outside."""
+    stmt = (update(ProviderToken)
+            .where(ProviderToken.provider == provider,
+                   or_(ProviderToken.refresh_until.is_(None), ProviderToken.refresh_until <= now))
+            .values(refresh_owner=owner, refresh_until=until)
+            .execution_options(synchronize_session=False))
+    if (await s.execute(stmt)).rowcount != 1:
+        return None
+    return await load_tokens(s, provider)
+
+
+async def save_refreshed(s: AsyncSession, provider: str, pair: TokenPair, *, owner: str, now: datetime) -> bool:
+    """Store the new pair and end the lease, only while `owner` still holds it; False otherwise."""
+    stmt = (update(ProviderToken).where(ProviderToken.provider == provider, ProviderToken.refresh_owner == owner)
+            .values(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                    access_expires_at=pair.access_expires_at, updated_at=now, refresh_owner=None, refresh_until=None)
+            .execution_options(synchronize_session=False))
+    return (await s.execute(stmt)).rowcount == 1
+
+
+async def end_refresh_lease(s: AsyncSession, provider: str, *, owner: str) -> None:
+    """The refresh failed: let the next worker try (only `owner`'s lease is ended)."""
+    await s.execute(update(ProviderToken).where(ProviderToken.provider == provider,
+                                                ProviderToken.refresh_owner == owner)
+                    .values(refresh_owner=None, refresh_until=None).execution_options(synchronize_session=False))
 
 
 async def seed_tokens(s: AsyncSession, provider: str, pair: TokenPair, *, now: datetime) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import raw
+from storage.db import dialect_insert
 from storage.errors import NotFound
 from storage.surveys import OPEN_STATUSES
-from storage.tables import ContactAddress, Survey
+from storage.tables import ContactAddress, Reachability, Survey
 
 _OPEN_SURVEY = (
     select(Survey)
@@ -51,3 +52,36 @@ async def mark_unreachable(s: AsyncSession, *, channel: str, address: str, now: 
         .execution_options(synchronize_session=False)
     )
     return (await s.execute(stmt)).rowcount > 0
+
+
+async def close_channel(s: AsyncSession, *, channel: str, address_channel: str, address: str, reason: str,
+                        now: datetime) -> bool:
+    """Close one plan channel for this address after a person-level refusal (a bad number, no Zalo
+    account, a blocked bot); the first refusal stands, a replay changes nothing. False when the
+    address is unknown or the channel was closed already."""
+    address_id = await s.scalar(select(ContactAddress.id).where(
+        ContactAddress.channel == address_channel, ContactAddress.address == address))
+    if address_id is None:
+        return False
+    stmt = dialect_insert(s, Reachability).values(contact_address_id=address_id, channel=channel, reason=reason,
+                                                  since=now).on_conflict_do_nothing()
+    return (await s.execute(stmt)).rowcount > 0
+
+
+async def closed_channels(s: AsyncSession, contacts: list[int]) -> dict[str, str]:
+    """The plan channels closed for these contacts' addresses: channel → reason."""
+    if not contacts:
+        return {}
+    rows = await s.execute(select(Reachability.channel, Reachability.reason)
+                           .join(ContactAddress, ContactAddress.id == Reachability.contact_address_id)
+                           .where(ContactAddress.contact_id.in_(contacts)))
+    return dict(rows.all())
+
+
+async def reopen_channel(s: AsyncSession, *, channel: str, address_channel: str, address: str) -> int:
+    """The person came back on this channel (followed the OA again, sent START): open the pair again."""
+    address_id = select(ContactAddress.id).where(ContactAddress.channel == address_channel,
+                                                 ContactAddress.address == address).scalar_subquery()
+    stmt = (delete(Reachability).where(Reachability.contact_address_id == address_id, Reachability.channel == channel)
+            .execution_options(synchronize_session=False))
+    return (await s.execute(stmt)).rowcount

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -57,6 +57,19 @@ async def schedule_many(s: AsyncSession, rows: list[tuple[int, JobKind, datetime
     table = Job.__table__  # executemany: one small statement, not one with a parameter per value
     stmt = dialect_insert(s, table).on_conflict_do_nothing(index_elements=[table.c.survey_id, table.c.kind])
     await s.execute(stmt, values)
+
+
+async def extend_expiry(s: AsyncSession, survey_id: int, *, expires_at: datetime) -> bool:
+    """Move the survey's expiry (and its pending expiry timer) later to `expires_at`; never earlier."""
+    from storage.tables import Survey
+
+    moved = (await s.execute(update(Survey).where(Survey.id == survey_id, Survey.expires_at < expires_at)
+                             .values(expires_at=expires_at).execution_options(synchronize_session=False))).rowcount
+    if moved:
+        await s.execute(update(Job).where(Job.survey_id == survey_id, Job.kind == JobKind.EXPIRE.value,
+                                          Job.status == JobStatus.PENDING.value)
+                        .values(due_at=expires_at).execution_options(synchronize_session=False))
+    return moved == 1
 
 
 _CLAIM = """
@@ -122,6 +135,7 @@ class Reach:
     opted_out: bool
     agency_settings: dict
     addresses: dict[str, str]  # channel → address, unreachable ones left out
+    closed: dict[str, str] = field(default_factory=dict)  # plan channel → reason of a person-level refusal
 
 
 async def reach_of(s: AsyncSession, survey_id: int) -> Reach | None:
@@ -144,5 +158,8 @@ async def reach_of(s: AsyncSession, survey_id: int) -> Reach | None:
     found = (await s.execute(
         select(ContactAddress.channel, ContactAddress.address).where(
             ContactAddress.contact_id.in_(contacts), ContactAddress.unreachable_at.is_(None)))).all()
+    from storage.reach import closed_channels
+
     return Reach(survey.id, survey.status, survey.token, survey.expires_at, code, evaluated, opted,
-                 dict(settings or {}), {channel: address for channel, address in found})
+                 dict(settings or {}), {channel: address for channel, address in found},
+                 await closed_channels(s, contacts))

@@ -136,6 +136,20 @@ class ContactAddress(Base):
     created_at: Mapped[datetime]
 
 
+class Reachability(Base):
+    """A person-level refusal of one address on one channel of a plan: (+8491…, zalo_zns) closed
+    because the number has no Zalo account leaves (+8491…, sms) open. Account-level refusals
+    (permission, quota, template) are never stored here. Deleted with the address."""
+
+    __tablename__ = "reachability"
+    __table_args__ = (UniqueConstraint("contact_address_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_address_id: Mapped[int] = mapped_column(ForeignKey("contact_addresses.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # the plan's channel: sms, zalo_zns, telegram, zalo
+    reason: Mapped[str] = mapped_column(String(32))  # bad_number, no_account, blocked, not_mobile, …
+    since: Mapped[datetime]
+
+
 class Dossier(Base):
     """A dossier (hồ sơ) with its dates; only status 9 (processed) or 10 (returned) may be evaluated."""
 
@@ -394,6 +408,10 @@ class ProviderToken(Base):
     refresh_token: Mapped[str] = mapped_column(Text)
     access_expires_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The refresh lease: who is trading the refresh token now, and until when (no row lock is held
+    # during the provider's HTTP call; see bot/conversation/zalo_tokens.py).
+    refresh_owner: Mapped[str | None] = mapped_column(String(64))
+    refresh_until: Mapped[datetime | None]
 
 
 class AddressActivity(Base):

@@ -26,6 +26,14 @@ class Command(click.Group):
         except HailongError as exc:
             _fail(exc.vi, exc.en)
         except Exception as exc:  # noqa: BLE001 - only the known families below, re-raised otherwise
+            from bot.web.unavailable import database_unavailable
+
+            cause = database_unavailable(exc)
+            if cause is not None:  # locked past the busy timeout, full disk, server down: one line, exit 75
+                reason = type(cause).__name__ + (f": {str(cause).splitlines()[0][:120]}" if str(cause).strip() else "")
+                click.echo(f"Lỗi: cơ sở dữ liệu đang bận hoặc không truy cập được ({reason}); hãy thử lại sau.\n"
+                           f"Error: the database is busy or unreachable ({reason}); try again later.", err=True)
+                sys.exit(75)  # EX_TEMPFAIL: nothing was written by the failed transaction
             if not _is_user_error(exc):
                 raise
             _fail(getattr(exc, "vi", str(exc)), getattr(exc, "en", str(exc)))

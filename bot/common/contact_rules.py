@@ -13,7 +13,7 @@ turns the national calendar off (a desk open every day).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
+from bot.common.errors import HailongError
 from bot.common.settings import Settings
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -86,6 +87,30 @@ class ContactRules:
         """When the one reminder goes out."""
         return self.next_open(invited_at + self.reminder)
 
+    def weekly(self) -> ContactRules:
+        """The same rules without any holiday: the agency's ordinary week."""
+        return replace(self, holidays=frozenset(), removed=frozenset(), national=False)
+
+    def longest_wait(self, since: datetime, days: int = 28) -> timedelta:
+        """The longest a dossier returned in the `days` after `since` waits for its invitation, by
+        the agency's week and its own days off; the national calendar's holidays are left out
+        (they push the expiry instead, see `check_fits`, and would make every plan look short).
+
+        The wait is longest just after a window closes (the next opening is furthest away), so
+        only those moments are tried, and `since` itself.
+        """
+        if self.national:
+            return replace(self, national=False).longest_wait(since, days)
+        local = since.astimezone(VN)
+        candidates = [since]
+        for offset in range(days):
+            day = local.date() + timedelta(days=offset)
+            for _, end in self.windows:
+                at = datetime.combine(day, end, VN).astimezone(timezone.utc) - self.delay
+                if at >= since:
+                    candidates.append(at)
+        return max(self.invite_at(at) - at for at in candidates)
+
 
 @lru_cache(maxsize=1)
 def _vietnam() -> holiday_calendars.HolidayBase:
@@ -105,3 +130,40 @@ def _window(text: str) -> tuple[time, time]:
 def expiry_hours(stored: dict[str, Any] | None, settings: Settings) -> int:
     """Hours before an unanswered survey of this agency expires."""
     return int((stored or {}).get("survey_ttl_hours") or settings.survey_ttl_hours)
+
+
+class PlanCannotFit(HailongError):
+    """An invitation that could only go out after the survey expires: refused, with the reason."""
+
+    code = "plan_cannot_fit"
+
+    def __init__(self, invite_at: datetime | None, expires_at: datetime) -> None:
+        expiry = expires_at.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        if invite_at is None:
+            super().__init__(
+                "Không có khung giờ liên lạc nào trong 60 ngày tới (xem ngày liên lạc và ngày nghỉ): "
+                "không thể gửi lời mời khảo sát.",
+                "There is no contact window in the next 60 days (check contact days and holidays): "
+                "the survey invitation cannot be sent.")
+            return
+        invite = invite_at.astimezone(VN).strftime("%d/%m/%Y %H:%M")
+        super().__init__(
+            f"Lời mời khảo sát chỉ gửi được lúc {invite}, sau khi khảo sát hết hạn ({expiry}): hãy thêm ngày "
+            "hoặc giờ liên lạc, bớt ngày nghỉ hoặc kéo dài thời hạn khảo sát.",
+            f"The survey invitation could only be sent at {invite}, after the survey expires ({expiry}): add "
+            "contact days or hours, remove holidays or make the survey last longer.")
+
+
+def check_fits(agency_settings: dict[str, Any] | None, returned_at: datetime, expires_at: datetime) -> datetime:
+    """When the invitation is due; PlanCannotFit when the agency's ordinary week cannot invite
+    before the expiry. A holiday that delays the invitation past the expiry is not a refusal:
+    the caller moves the expiry (the survey lasts as long counted from the invitation)."""
+    rules = ContactRules.of(agency_settings)
+    try:
+        ordinary = rules.weekly().invite_at(returned_at)
+        invite_at = rules.invite_at(returned_at)
+    except ValueError:
+        raise PlanCannotFit(None, expires_at) from None
+    if ordinary >= expires_at:
+        raise PlanCannotFit(ordinary, expires_at)
+    return invite_at

@@ -19,6 +19,11 @@ class Metrics:
     sends: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     buckets: dict[str, list[int]] = field(default_factory=dict)
     sums: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    refusals: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def observe_refusal(self, channel: str, klass: str, reason: str) -> None:
+        """Count one final refusal by its class (person, account, message) and reason."""
+        self.refusals[(channel, klass, reason)] += 1
 
     def observe_send(self, channel: str, delivery: str, seconds: float) -> None:
         """Count one send attempt and its latency."""
@@ -33,6 +38,9 @@ class Metrics:
         out = ["# TYPE hailong_send_attempts_total counter"]
         out += [f'hailong_send_attempts_total{{channel="{c}",delivery="{d}",pid="{pid}"}} {n}'
                 for (c, d), n in sorted(self.sends.items())]
+        out.append("# TYPE hailong_send_refusals_total counter")
+        out += [f'hailong_send_refusals_total{{channel="{c}",class="{k}",reason="{r}",pid="{pid}"}} {n}'
+                for (c, k, r), n in sorted(self.refusals.items())]
         out.append("# TYPE hailong_send_seconds histogram")
         for channel, counts in sorted(self.buckets.items()):
             running = 0

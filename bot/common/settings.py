@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         "telegram=30,sms=10,zalo=10,zalo_zns=10", pattern=r"^([a-z_]+=[0-9.]+)?(,[a-z_]+=[0-9.]+)*$",
         description="Messages per second per provider, shared by every process: channel=rate,…",
     )
+    send_in_flight: int = Field(
+        1, ge=1, le=64,
+        description="Sends of one process not yet recorded, at most: a crash repeats at most this many messages",
+    )
     # Telegram keys carry no HAILONG_ prefix: the names Telegram's own docs and tools use.
     telegram_bot_token: str = Field(
         "", validation_alias="TELEGRAM_BOT_TOKEN", description="Bot token from @BotFather"

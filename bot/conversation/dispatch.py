@@ -18,18 +18,23 @@ from datetime import datetime, timedelta
 
 from bot.common.metrics import METRICS
 from bot.common.settings import Settings
+from bot.conversation.reachability import Alerts, ReasonClass, classify
 from bot.conversation.turns import utc_now
 from channels.contract import Choice, Delivery, Outbound, Sender, SendOutcome
 from channels.registry import REGISTRY
 from storage import Database, mark_unreachable
 from storage.limits import Rate, acquire, acquire_each, block, release
 from storage.outbox import Claimed, OutboxStatus, claim_due, finish, finish_sent, next_due, retry_later
+from storage.reach import close_channel
 
 log = logging.getLogger(__name__)
 # Channels whose address is another channel's: ZNS goes to the phone number SMS knows.
 ADDRESS_CHANNEL = {spec.name: spec.address_of for spec in REGISTRY.values() if spec.address_of}
 FINAL_OF = {Delivery.FAILED: OutboxStatus.FAILED, Delivery.UNREACHABLE: OutboxStatus.UNREACHABLE,
             Delivery.OPTED_OUT: OutboxStatus.OPTED_OUT}
+DELIVERY_OF = {status: delivery for delivery, status in FINAL_OF.items()}
+# Channels whose address no other channel shares: a person-level refusal also stamps the address itself.
+OWN_ADDRESS = frozenset({"telegram", "zalo"})
 OnFinal = Callable[[object, Claimed, OutboxStatus], Awaitable[None]]
 Guard = Callable[[object, Claimed], Awaitable[bool]]
 
@@ -47,6 +52,10 @@ class Policy:
     provider_rates: Mapping[str, Rate] = field(default_factory=lambda: {"telegram": Rate(30, 30)})
     default_rate: Rate = Rate(10, 10)
     recipient_rate: Rate = Rate(1, 3)  # Telegram: about one message a second per chat
+    # Sends of one process whose outcome is not committed yet, at most. A SIGKILL repeats exactly
+    # those the provider had taken (Telegram, Twilio and Zalo take no key of ours), so 1 bounds the
+    # repeats at one message per killed process: each outcome is committed before the next send.
+    in_flight: int = 1
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         """Seconds until the next attempt: exponential, never sooner than the provider asked."""
@@ -71,6 +80,7 @@ class Dispatcher:
     ) -> None:
         self._db, self._senders, self._policy, self._clock = db, senders, policy, clock
         self._on_final, self._guard = on_final, guard
+        self.alerts = Alerts()  # account-level refusals told to the operators
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -114,9 +124,15 @@ class Dispatcher:
         if not rows:
             return 0
         ready = await self._admit(rows)
-        # Each outcome is recorded as soon as its send returns, not after the whole batch: a crash
-        # then repeats only the sends it cut, never the finished ones of a slow batch.
-        await asyncio.gather(*(self._send_and_record(row) for row in ready))
+        # Each outcome is committed as soon as its send returns, and at most `in_flight` sends are
+        # out at once: a crash then repeats at most that many messages, never a finished batch.
+        window = asyncio.Semaphore(self._policy.in_flight)
+
+        async def one(row: Claimed) -> None:
+            async with window:
+                await self._send_and_record(row)
+
+        await asyncio.gather(*(one(row) for row in ready))
         return len(rows)
 
     async def _send_and_record(self, row: Claimed) -> None:
@@ -200,19 +216,31 @@ class Dispatcher:
             await self._final(s, row, OutboxStatus.FAILED, f"gave up: {outcome.error}", now)
             return
         at = now + timedelta(seconds=self._policy.delay(row.attempts, outcome.retry_after))
+        log.info("send failed: outbox %s, channel %s, retry %d (code %s)", row.id, row.channel, row.attempts,
+                 outcome.error or "-")
         await retry_later(s, row, at=at, error=outcome.error)
 
     async def _final(self, s, row: Claimed, status: OutboxStatus, error: str | None, now: datetime) -> None:
+        refusal = classify(row.channel, DELIVERY_OF[status], error)
+        if refusal.klass is not ReasonClass.PERSON and status is not OutboxStatus.FAILED:
+            status = OutboxStatus.FAILED  # the address is not at fault: the row failed, nobody is marked
         if not await finish(s, row, status, now=now, error=error):
             return  # the lease ran out and another process owns the row now
-        if status in (OutboxStatus.UNREACHABLE, OutboxStatus.OPTED_OUT):
-            # A provider-level refusal (blocked bot, SMS STOP) closes this channel, not the person:
-            # the plan's next channel may still be tried. Saying stop in the survey opts the person out.
+        METRICS.observe_refusal(row.channel, str(refusal.klass), refusal.reason)
+        log.info("send failed: outbox %s, channel %s, %s-level (%s, code %s)",
+                 row.id, row.channel, refusal.klass, refusal.reason, refusal.code or "-")
+        if refusal.klass is ReasonClass.PERSON:
+            # This (address, channel) pair is closed; channels sharing the address (ZNS and SMS share
+            # the phone) stay open, and the plan's next channel is tried at once (on_final).
             channel = ADDRESS_CHANNEL.get(row.channel, row.channel)
-            await mark_unreachable(s, channel=channel, address=row.address, now=now)
+            await close_channel(s, channel=row.channel, address_channel=channel, address=row.address,
+                                reason=refusal.reason, now=now)
+            if row.channel in OWN_ADDRESS:
+                await mark_unreachable(s, channel=channel, address=row.address, now=now)
+        elif refusal.klass is ReasonClass.ACCOUNT:
+            self.alerts.account(row.channel, refusal, row.id)
         if self._on_final is not None:
             await self._on_final(s, row, status)
-
 
 def outbound_of(row: Claimed) -> Outbound:
     """The channel-neutral message stored in the outbox, as a Sender takes it."""
@@ -231,4 +259,4 @@ def policy_of(settings: Settings) -> Policy:
         channel, _, rate = item.partition("=")
         # Telegram (and every provider) counts per second: no one-second window may see more.
         rates[channel.strip()] = Rate.capped(float(rate))
-    return Policy(provider_rates=rates)
+    return Policy(provider_rates=rates, in_flight=settings.send_in_flight)

@@ -45,6 +45,7 @@ from storage.deliveries import is_opted_out, set_opted_out
 from storage.locks import lock_key
 from storage.messages import queue
 from storage.provider_tokens import mark_reachable, note_activity
+from storage.reach import reopen_channel
 from survey_flows import ChoiceReply, InvalidDossierCode, Reply, TextReply, normalize_code
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ class _Turn:
             await mark_unreachable(self.s, channel=self.spec.name, address=self.address, now=self.now)
         elif kind is EventKind.HELLO:
             await mark_reachable(self.s, channel=self.spec.name, address=self.address)
+            # Following (or /start) again reopens a channel a person-level refusal had closed.
+            await reopen_channel(self.s, channel=self.spec.name, address_channel=self.spec.address_channel,
+                                 address=self.address)
             await self.say("welcome")
         elif kind is EventKind.HELP:
             await self.say("help")
@@ -217,6 +221,8 @@ class _Turn:
         opted_out = await is_opted_out(self.s, channel=self.spec.name, address=self.address)
         if keyword is Keyword.START or (keyword is Keyword.YES and opted_out):
             await set_opted_out(self.s, channel=self.spec.name, address=self.address, now=None)
+            await reopen_channel(self.s, channel=self.spec.name, address_channel=self.spec.address_channel,
+                                 address=self.address)  # a provider's STOP (21610), lifted
             await self.say("started")
             return True
         if opted_out:

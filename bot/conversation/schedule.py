@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
-from bot.common.contact_rules import ContactRules
+from bot.common.contact_rules import ContactRules, check_fits, expiry_hours
 from bot.common.settings import Settings
+from bot.conversation.reachability import takes_sms
 from bot.conversation.surveys import survey_link
 from bot.conversation.turns import Conversations, utc_now
 from channels.sms import invitation as sms_invitation
@@ -25,6 +26,7 @@ from storage.schedule import (
     JobKind,
     Reach,
     claim_jobs,
+    extend_expiry,
     finish_job,
     postpone_job,
     reach_of,
@@ -34,6 +36,7 @@ from survey_flows import ExpireReply
 
 log = logging.getLogger(__name__)
 ADDRESS_OF = {"zalo_zns": "sms"}  # the plan's channel → the channel its address is filed under
+PHONE_CHANNELS = frozenset({"sms", "zalo_zns"})  # a landline takes neither an SMS nor a Zalo account
 INVITING = ("invite", "remind")
 TEXTS = {
     "invite": "Mời Ông/Bà đánh giá mức độ hài lòng về việc giải quyết hồ sơ {code}: {link}\n"
@@ -45,8 +48,14 @@ TEXTS = {
 
 async def schedule_survey(s, *, survey_id: int, agency_settings: dict | None, returned_at: datetime,
                           expires_at: datetime, now: datetime) -> datetime:
-    """Queue the survey's invitation and expiry timers (idempotent); when the invitation is due."""
-    invite_at = ContactRules.of(agency_settings).invite_at(returned_at)
+    """Queue the survey's invitation and expiry timers (idempotent); when the invitation is due.
+
+    PlanCannotFit (nothing scheduled) when the invitation could only go out after the expiry.
+    """
+    invite_at = check_fits(agency_settings, returned_at, expires_at)
+    if invite_at >= expires_at:  # holidays delay the invitation: the survey lasts as long from it
+        expires_at = invite_at + (expires_at - returned_at)
+        await extend_expiry(s, survey_id, expires_at=expires_at)
     await schedule_job(s, survey_id=survey_id, kind=JobKind.INVITE, due_at=invite_at, now=now)
     await schedule_job(s, survey_id=survey_id, kind=JobKind.EXPIRE, due_at=expires_at, now=now)
     return invite_at
@@ -121,14 +130,29 @@ class Scheduler:
         if opens > now:  # the job ran late, past the contact hours: wait for the next window
             await finish_job(s, job, now=now, again_at=opens)
             return False
-        if job.kind is JobKind.INVITE and reach.status == "invited":
-            remind = rules.remind_at(now)
-            if remind < reach.expires_at:
-                await schedule_job(s, survey_id=reach.survey_id, kind=JobKind.REMIND, due_at=remind, now=now)
         queued = reach.status == "invited" or job.kind is JobKind.REMIND
         queued = queued and await self.queue_invitation(s, reach, str(job.kind), 0, now)
+        if queued and job.kind is JobKind.INVITE:
+            # The expiry counts from the invitation actually sent, not from the return.
+            expires_at = max(reach.expires_at, now + timedelta(hours=expiry_hours(reach.agency_settings,
+                                                                                    self._settings)))
+            await extend_expiry(s, reach.survey_id, expires_at=expires_at)
+            await self._schedule_reminder(s, reach.survey_id, rules, now, expires_at)
         await finish_job(s, job, now=now)
         return queued
+
+    async def _schedule_reminder(self, s, survey_id: int, rules: ContactRules, now: datetime,
+                                 expires_at: datetime) -> None:
+        """The one reminder, in a contact window before the expiry; dropped (and said so) when none fits."""
+        try:
+            remind = rules.remind_at(now)
+        except ValueError:
+            remind = None
+        if remind is None or remind >= expires_at:
+            log.info("survey %s: reminder dropped, the next contact window after %s h opens after the expiry",
+                     survey_id, rules.reminder.total_seconds() / 3600)
+            return
+        await schedule_job(s, survey_id=survey_id, kind=JobKind.REMIND, due_at=remind, now=now)
 
     async def queue_invitation(self, s, reach: Reach, kind: str, start: int, now: datetime) -> bool:
         """Queue the invitation on the first channel of the plan (from `start`) that can reach them."""
@@ -138,7 +162,10 @@ class Scheduler:
         for index in range(start, len(plan)):
             channel = plan[index]
             address = reach.addresses.get(ADDRESS_OF.get(channel, channel))
-            if address is None or channel not in self._channels:
+            if address is None or channel not in self._channels or channel in reach.closed:
+                continue  # no address, no sender, or this person refused this channel before
+            if channel in PHONE_CHANNELS and not takes_sms(address):
+                log.info("survey %s: %s skipped, the number is not a mobile (landline)", reach.survey_id, channel)
                 continue
             link = survey_link(self._settings, reach.token)
             payload = {"kind": kind, "text": self._invitation_text(kind, channel, reach, link),

@@ -6,6 +6,7 @@ same rules as `schedule_survey` (delay, contact hours, expiry), a few statements
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from bot.common.contact_rules import ContactRules, expiry_hours
@@ -14,6 +15,7 @@ from bot.conversation.surveys import new_token
 from storage import Database, create_surveys, unsurveyed_returned
 from storage.schedule import JobKind, schedule_many
 
+log = logging.getLogger(__name__)
 BATCH = 2000  # 7 columns a survey: under SQLite's 32,766 bound parameters
 
 
@@ -39,11 +41,22 @@ async def _batch(s, settings: Settings, now: datetime, batch: int, after: int) -
          "contact_id": c, "created_at": now, "expires_at": expires[d]} for d, c, _ in rows])
     rules = {}  # per agency settings, parsed once
     jobs = []
+    unfit = 0
     for dossier_id, _, agency_settings in rows:
         if dossier_id not in ids:
             continue  # another process opened it meanwhile
         rule = rules.setdefault(repr(agency_settings), ContactRules.of(agency_settings))
-        jobs += [(ids[dossier_id], JobKind.INVITE, rule.invite_at(now)),
-                 (ids[dossier_id], JobKind.EXPIRE, expires[dossier_id])]
+        jobs.append((ids[dossier_id], JobKind.EXPIRE, expires[dossier_id]))
+        try:
+            invite_at = rule.invite_at(now)
+        except ValueError:
+            invite_at = None
+        if invite_at is None or invite_at >= expires[dossier_id]:
+            unfit += 1  # the survey stays open (slip, kiosk, link); no invitation after its expiry
+            continue
+        jobs.append((ids[dossier_id], JobKind.INVITE, invite_at))
+    if unfit:
+        log.warning("%d returned dossier(s) get no invitation: their agency's plan cannot send one before "
+                    "the survey expires (contact days, hours, holidays, survey_ttl_hours)", unfit)
     await schedule_many(s, jobs, now=now)
     return len(ids), (rows[-1][0] if len(rows) == batch else None)

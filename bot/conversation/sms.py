@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.common.settings import Settings
+from bot.conversation.reachability import Alerts, ReasonClass, classify
 from bot.conversation.turns import Conversations, utc_now
 from channels import esms, twilio
 from channels.contract import ChannelName, Delivery, Outbound, SendOutcome
@@ -27,6 +28,7 @@ from storage import (
     get_dossier,
 )
 from storage.deliveries import advance_delivery, set_opted_out
+from storage.reach import close_channel
 
 log = logging.getLogger(__name__)
 CHANNEL = ChannelName.SMS.value
@@ -49,6 +51,7 @@ class SmsReports:
         self._db, self._talk, self._clock = db, conversations, clock
         # An SMS reported undelivered/failed: the app points this at the scheduler's fall-back.
         self.on_failed: Callable[[Any, OutboxMessage, str], Awaitable[None]] | None = None
+        self.alerts = Alerts()  # account-level codes in delivery reports
 
     async def report(self, report: DeliveryReport) -> None:
         """Apply a delivery report; 21610 means the person replied STOP to the provider."""
@@ -58,6 +61,8 @@ class SmsReports:
                                          status=report.status, now=now, error=report.error)
             if row is not None and report.opted_out:
                 await set_opted_out(s, channel=CHANNEL, address=row.address, now=now)
+            if row is not None and report.status in FINAL_FAILURES:
+                await _classify_report(s, row, report, now, self.alerts)
             handed_on = row is not None and report.status in FINAL_FAILURES and self.on_failed is not None
             if handed_on:
                 await self.on_failed(s, row, report.status)  # the invitation goes to the next channel
@@ -65,8 +70,21 @@ class SmsReports:
             self._talk.on_enqueue()  # committed: the next channel's invitation goes now, not at the next tick
 
 
+async def _classify_report(s, row: OutboxMessage, report: DeliveryReport, now: datetime, alerts: Alerts) -> None:
+    """A final failure reported later: a person-level code closes SMS for this number only, an
+    account-level one alerts the operators; a replayed report never gets here (advance_delivery)."""
+    refusal = classify(CHANNEL, Delivery.FAILED, report.error)
+    log.info("send failed (delivery report): outbox %s, channel sms, %s-level (%s, code %s)",
+             row.id, refusal.klass, refusal.reason, refusal.code or "-")
+    if refusal.klass is ReasonClass.PERSON:
+        await close_channel(s, channel=CHANNEL, address_channel=CHANNEL, address=row.address,
+                            reason=refusal.reason, now=now)
+    elif refusal.klass is ReasonClass.ACCOUNT:
+        alerts.account(CHANNEL, refusal, row.id)
+
+
 class AgencySms:
-    """The outbox's SMS sender: each message in its agency's encoding (`sms_unicode`), failures logged.
+    """The outbox's SMS sender: each message in its agency's encoding (`sms_unicode`).
 
     The outbox row names its survey (`reference`); a message without one (a keyword's answer)
     takes the server's setting. Reads the database, outside any transaction of a turn.
@@ -78,10 +96,8 @@ class AgencySms:
         self._db, self._settings, self._sender = db, settings, sender
 
     async def send(self, outbound: Outbound) -> SendOutcome:
-        outcome = await self._sender.send(outbound, unicode=await self._unicode(outbound.reference))
-        if outcome.delivery is not Delivery.SENT:
-            log.warning("sms not sent: %s %s", outcome.delivery, outcome.error)
-        return outcome
+        # A failure is logged once, by the dispatcher (outbox id, reason class), never the number.
+        return await self._sender.send(outbound, unicode=await self._unicode(outbound.reference))
 
     async def _unicode(self, reference: str | None) -> bool | None:
         """The agency's own `sms_unicode` setting, else the global one (None: no survey to ask)."""

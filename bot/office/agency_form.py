@@ -7,11 +7,14 @@ shows in Vietnamese and English next to the field.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
+from math import ceil
 from typing import Any
 
 from bot.common.contact_rules import ContactRules
 from bot.conversation.alerts import parse_conditions
+from bot.conversation.retention import BOUNDS as RETENTION_BOUNDS
+from bot.conversation.retention import DEFAULTS as RETENTION_DEFAULTS
 from channels.registry import names
 from reports.errors import ReportError
 from survey_flows import load_schema
@@ -174,6 +177,8 @@ def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[st
         "report_cutoff_day": _int(form, "report_cutoff_day", 1, 28, problems),
         "alerts": _alerts(form, problems),
     }
+    for name, (low, high) in RETENTION_BOUNDS.items():  # a form without them keeps the defaults
+        values[name] = _int(form, name, low, high, problems) if name in form else RETENTION_DEFAULTS[name]
     if values["zalo_zns_template_id"] and not TEMPLATE_ID.match(values["zalo_zns_template_id"]):
         problems["zalo_zns_template_id"] = ("admin_err_template", {})
     if values["report_window"] not in ("cutoff", "calendar"):
@@ -181,10 +186,19 @@ def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[st
     ttl, remind = values["survey_ttl_hours"], values["reminder_hours"]
     if ttl is not None and remind is not None and remind >= ttl:
         problems["reminder_hours"] = ("admin_err_reminder_after_expiry", {})
-    if not problems.keys() & {"contact_hours", "contact_days", "holidays"}:
-        rules = ContactRules.of({k: values[k] for k in ("contact_hours", "contact_days", "holidays")})
+    if not problems.keys() & {"contact_hours", "contact_days", "holidays", "survey_delay_minutes"}:
+        rules = ContactRules.of({k: values[k] for k in ("contact_hours", "contact_days", "holidays",
+                                                         "survey_delay_minutes")})
+        now = now or datetime.now(timezone.utc)
         try:
-            rules.next_open(now or datetime.now(timezone.utc))
+            rules.next_open(now)
+            wait = rules.longest_wait(now)
         except ValueError:
             problems["holidays"] = ("admin_err_no_window", {})
+        else:
+            # A dossier returned at the worst moment of the next four weeks must still be invited
+            # before its survey expires; otherwise the expiry would run first and nobody be told.
+            if ttl is not None and wait >= timedelta(hours=ttl) and PLAN_NONE not in values["channel_plan"]:
+                problems["survey_ttl_hours"] = ("admin_err_plan_cannot_fit",
+                                                {"hours": ceil(wait.total_seconds() / 3600), "ttl": ttl})
     return values, problems

@@ -8,7 +8,9 @@ Every value lives under the key the rest of the code already reads in `agencies.
 - expiry: `survey_ttl_hours` (bot.surveys, bot.schedule_bulk; the server's HAILONG_SURVEY_TTL_HOURS otherwise);
 - SMS: `sms_unicode` (None: the server's setting); Zalo: `zalo_zns_template_id`;
 - reports: `rating_bands` (the schema's band form), `report_window`, `report_cutoff_day`
-  (read by `report_rules_of`), `alerts` (reports.alerts.AlertRule: rule, days, telegram_chat, email).
+  (read by `report_rules_of`), `alerts` (reports.alerts.AlertRule: rule, days, telegram_chat, email);
+- retention (bot.conversation.retention): `retention_contact_days`, `retention_comment_days`,
+  `retention_delivery_days`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from bot.common.contact_rules import DEFAULT_HOURS, DEFAULT_PLAN, DEFAULT_REMINDER_HOURS
 from bot.common.settings import Settings
 from bot.conversation.alerts import DEFAULT_DAYS, DEFAULT_RULE
+from bot.conversation.retention import DEFAULTS as RETENTION_DEFAULTS
 from reports.periods import Window
 from storage import Database, audit, get_agency, update_agency_settings
 from survey_flows import Band, load_schema
@@ -27,7 +30,7 @@ from survey_flows.i18n import Localized
 #: Keys the settings page owns, in the order of the page.
 KEYS = ("channel_plan", "contact_hours", "contact_days", "holidays", "survey_delay_minutes", "reminder_hours",
         "survey_ttl_hours", "zalo_zns_template_id", "sms_unicode", "rating_bands", "report_window",
-        "report_cutoff_day", "alerts")
+        "report_cutoff_day", "alerts", "retention_contact_days", "retention_comment_days", "retention_delivery_days")
 #: Alert recipients are addresses of people: the audit records that they changed, not what to.
 PRIVATE_ALERT_KEYS = ("telegram_chat", "email")
 
@@ -58,7 +61,7 @@ def current_values(stored: dict[str, Any] | None, settings: Settings) -> dict[st
         "report_cutoff_day": int(stored.get("report_cutoff_day") or settings.report_cutoff_day),
         "alerts": {"rule": str(alerts.get("rule") or DEFAULT_RULE), "days": int(alerts.get("days") or DEFAULT_DAYS),
                    "telegram_chat": str(alerts.get("telegram_chat") or ""), "email": str(alerts.get("email") or "")},
-    }
+    } | {k: int(stored.get(k) or v) for k, v in RETENTION_DEFAULTS.items()}
 
 
 def report_rules_of(stored: dict[str, Any] | None, settings: Settings) -> tuple[Window, int, tuple[Band, ...]]:

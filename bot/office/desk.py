@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from math import ceil
 
-from bot.common.contact_rules import ContactRules
+from bot.common.contact_rules import ContactRules, expiry_hours
 from bot.common.errors import DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.common.settings import Settings
 from bot.conversation.schedule import Scheduler
@@ -32,6 +33,7 @@ from storage import (
     dossier_names,
 )
 from storage.locks import lock_key
+from storage.results import agency_settings
 from storage.schedule import reach_of
 from survey_flows import InvalidDossierCode, is_evaluable, normalize_code
 
@@ -237,3 +239,18 @@ async def slip(db: Database, settings: Settings, card: DossierCard, fmt: str, *,
         await audit(s, actor=actor, action="survey.slip", subject=f"dossier:{card.code}", now=now,
                     detail={"format": fmt})
     return data
+
+
+async def plan_warning(db: Database, settings: Settings, agency_id: int, *, now: datetime) -> dict[str, int] | None:
+    """When the agency's plan can leave a returned dossier waiting for its invitation past the
+    survey's expiry: `{"hours": longest wait, "ttl": survey hours}` for the desk to warn; else None."""
+    async with db.transaction() as s:
+        stored = await agency_settings(s, agency_id)
+    rules, ttl = ContactRules.of(stored), expiry_hours(stored, settings)
+    if "none" in rules.plan:
+        return None  # no invitations at all: nothing to miss
+    try:
+        wait = rules.longest_wait(now)
+    except ValueError:
+        return {"hours": 60 * 24, "ttl": ttl}
+    return {"hours": ceil(wait.total_seconds() / 3600), "ttl": ttl} if wait >= timedelta(hours=ttl) else None

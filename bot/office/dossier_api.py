@@ -8,12 +8,13 @@ it at that time is the scheduler's job (bot/conversation/schedule.py): a `jobs` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from bot.common.contact_rules import check_fits, expiry_hours
 from bot.common.errors import BadInput, DossierUnknown, HailongError
 from bot.common.settings import Settings
 from bot.conversation.schedule import schedule_survey
@@ -180,6 +181,8 @@ async def mark_returned(db: Database, settings: Settings, agency: Agency, raw_co
     """Set status 10 (returned), open the survey, and record when its invitation is due."""
     code = dossier_code(raw_code)
     dossier = await own_dossier(db, await scope_of(db, agency), code)
+    # Refused before anything is written when the agency's plan cannot invite before the expiry.
+    check_fits(agency.settings, now, now + timedelta(hours=expiry_hours(agency.settings, settings)))
     async with db.transaction() as s:
         await upsert_dossier(
             s, code=code, agency_id=dossier.agency_id, status=int(DossierStatus.RETURNED),

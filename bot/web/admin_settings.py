@@ -21,8 +21,10 @@ from bot.web.keys import DATABASE, SETTINGS
 from bot.web.texts import translate
 
 routes = web.RouteTableDef()
+RETENTION_FIELDS = ("retention_contact_days", "retention_comment_days", "retention_delivery_days")
 TEXT_FIELDS = ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours", "zalo_zns_template_id",
-               "report_window", "report_cutoff_day", "alert_rule", "alert_days", "alert_telegram_chat", "alert_email")
+               "report_window", "report_cutoff_day", "alert_rule", "alert_days", "alert_telegram_chat", "alert_email",
+               *RETENTION_FIELDS)
 
 
 def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +33,8 @@ def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
     bands = [{"code": b["code"], "vi": b["name"]["vi"], "en": b["name"]["en"], "from": f"{float(b['from']):g}",
               "to": f"{float(b['to']):g}"} for b in values["rating_bands"]]
     shown = {k: str(values[k]) for k in ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours",
-                                         "zalo_zns_template_id", "report_window", "report_cutoff_day")}
+                                         "zalo_zns_template_id", "report_window", "report_cutoff_day",
+                                         *RETENTION_FIELDS)}
     return shown | {
         "plan": list(values["channel_plan"]), "contact_hours": ", ".join(values["contact_hours"]),
         "contact_days": {str(d) for d in values["contact_days"]}, "holidays": "\n".join(values["holidays"]),

@@ -23,6 +23,7 @@ from bot.office.desk import (
     dossier_problem,
     find_card,
     mask,
+    plan_warning,
     slip,
     trigger,
 )
@@ -65,11 +66,12 @@ def _qr(link: str, label: str) -> Markup:
 
 
 def _desk_page(request: web.Request, *, card: DossierCard | None = None, entered: str = "",
-               refusal: DeskRefused | None = None, done: Triggered | None = None, status: int = 200) -> web.Response:
+               refusal: DeskRefused | None = None, done: Triggered | None = None, status: int = 200,
+               warning: dict[str, int] | None = None) -> web.Response:
     settings = request.app[SETTINGS]
     senders = request.app.get(SENDERS, {})
     error = _both(f"desk_refused_{refusal.reason}", **refusal.values) if refusal else None
-    context = {"card": card, "entered": entered, "error": error, "done": done, "mask": mask,
+    context = {"card": card, "entered": entered, "error": error, "done": done, "mask": mask, "plan_warning": warning,
                "word": _worder(page_lang(request)),
                "problem": dossier_problem(card, _now()) if card else None,
                "options": channel_options(card, settings, senders) if card else [],
@@ -116,7 +118,10 @@ async def _card(request: web.Request) -> DossierCard | web.Response:
 async def dossier_page(request: web.Request) -> web.Response:
     """One dossier: names, dates, status, survey, evaluation, masked contacts, channels to trigger."""
     found = await _card(request)
-    return found if isinstance(found, web.Response) else _desk_page(request, card=found)
+    if isinstance(found, web.Response):
+        return found
+    warning = await plan_warning(request.app[DATABASE], request.app[SETTINGS], found.agency_id, now=_now())
+    return _desk_page(request, card=found, warning=warning)
 
 
 @routes.post("/staff/desk/{code}/trigger")

@@ -174,3 +174,33 @@ async def break_alert_rule(db, broken: bool, agency: str = "000.17.22.H56") -> N
     async with db.transaction() as s:
         found = await find_agency(s, agency)
         await update_agency_settings(s, found.id, {"alerts": {"rule": "satisfaction.overall=kem"} if broken else {}})
+
+
+def workers_of(server: Server) -> set[int]:
+    """The process ids of the supervisor's children (Linux /proc)."""
+    assert server.process is not None
+    pid = server.process.pid
+    try:
+        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except FileNotFoundError:
+        return set()
+
+
+async def answer_all(server: Server, conversations: list[list[dict]], acked: set[str], *,
+                     on_ack=None, timeout: float = 120) -> None:
+    """Each citizen's updates in order; a failed post is retried (as Telegram redelivers) until 200."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+
+    async def citizen(http: aiohttp.ClientSession, updates: list[dict]) -> None:
+        for update in updates:
+            while await post(http, server.url, update) != 200:
+                assert loop.time() < deadline, "an update was never acknowledged"
+                await asyncio.sleep(0.2)
+            acked.add(f"update:{update['update_id']}")
+            if on_ack is not None:
+                on_ack()
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True),
+                                     timeout=aiohttp.ClientTimeout(total=20)) as http:
+        await asyncio.gather(*(citizen(http, updates) for updates in conversations))

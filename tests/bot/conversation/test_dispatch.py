@@ -13,6 +13,7 @@ from channels.contract import Delivery, Outbound, SendOutcome
 from storage import ContactAddress, OutboxMessage, enqueue, open_database, upsert_contact_address
 from storage.limits import Rate
 from storage.outbox import OutboxStatus, claim_due, finish
+from storage.tables import Reachability
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
 
@@ -106,7 +107,7 @@ async def test_retry_after_is_honoured_for_the_whole_provider(db) -> None:
     assert [r.status for r in await _rows(db)] == ["sent", "sent"]
 
 
-async def test_unreachable_stamps_the_address_and_failed_is_final(db) -> None:
+async def test_unreachable_closes_that_channel_of_the_address_and_failed_is_final(db) -> None:
     async with db.transaction() as s:
         await upsert_contact_address(s, channel="sms", address="+84912345678", now=T0)
     await _queue(db, 2)
@@ -115,7 +116,10 @@ async def test_unreachable_stamps_the_address_and_failed_is_final(db) -> None:
     await Dispatcher(db, {"sms": sender}, policy=FAST, clock=Clock()).drain()
     assert [r.status for r in await _rows(db)] == ["unreachable", "failed"]
     async with db.transaction() as s:
-        assert (await s.scalar(select(ContactAddress))).unreachable_at == T0
+        # SMS is closed for this number (not a mobile); the address itself stays usable for ZNS.
+        assert (await s.scalar(select(ContactAddress))).unreachable_at is None
+        assert [(r.channel, r.reason, r.since) for r in await s.scalars(select(Reachability))] == \
+            [("sms", "not_mobile", T0)]
 
 
 async def test_a_lapsed_lease_is_claimed_again_and_the_old_claim_cannot_write(db) -> None:

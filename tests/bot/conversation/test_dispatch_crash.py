@@ -5,7 +5,7 @@ pending at the kill goes out exactly once after the restart (its timer survived 
 The answers' questions are sent while the kill lands. Telegram has no idempotency key, so a send
 the kill cut (the Bot API took it, the process died before recording it) is sent again: the
 outbox is at-least-once, and the test allows a repeat only for a row claimed twice
-(`attempts` > 1). Providers with a key of ours (eSMS RequestId) deliver such a repeat once:
+(`attempts` > 1), at most one per kill; it prints the repeats per kill (`pytest -s`). Providers with a key of ours (eSMS RequestId) deliver such a repeat once:
 tests/bot/conversation/test_dispatch.py.
 """
 
@@ -26,6 +26,7 @@ from tests.channels.telegram_fake import FakeBotApi
 from tests.live import free_port
 
 CITIZENS, INVITATIONS, KILL_AFTER = 40, 20, 70
+KILLS, MAX_REPEATS_PER_KILL = 1, 1
 INVITE_IN = 20.0  # seconds from seeding: long after the kill, so the invitations are pending then
 FIRST_INVITATION_CHAT = 9000 + CITIZENS
 
@@ -101,4 +102,9 @@ async def _each_message_once(url: str, api: FakeBotApi) -> None:
     per_chat = Counter(chat for chat, _ in sent)
     assert len(per_chat) == CITIZENS and all(n == 4 for n in per_chat.values())  # four different texts each
     resent = sum(1 for r in rows if r.attempts > 1)
-    assert sum(n - 1 for n in sent.values()) <= resent
+    repeats = sum(n - 1 for n in sent.values())
+    print(f"\nrepeats per kill: {repeats / KILLS:g} ({repeats} in {KILLS} kill; rows claimed again: {resent})")
+    assert repeats <= resent
+    # Only a send the kill cut between the Bot API's answer and its commit is repeated: at most one
+    # per kill (each outcome is committed as its send returns; docs/deploy.md has the measured figure).
+    assert repeats <= MAX_REPEATS_PER_KILL * KILLS

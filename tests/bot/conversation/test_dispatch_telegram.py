@@ -67,3 +67,11 @@ async def test_a_bot_api_that_does_not_answer_in_time_is_retried(api: FakeBotApi
     finally:
         await request.shutdown()
     assert outcome.delivery is Delivery.RETRY and api.token not in (outcome.error or "")
+
+
+async def test_an_answer_slower_than_the_old_5_s_timeout_is_sent_once(api: FakeBotApi) -> None:
+    """Issue 14: a Bot API answer after 6 s was a timeout, a retry and the question shown twice."""
+    api.stall("sendMessage", seconds=6.0)
+    async with open_bot(api.token, api.base_url) as bot:
+        outcome = await TelegramSender(bot).send(QUESTION)
+    assert outcome.delivery is Delivery.SENT and len(api.sent("sendMessage")) == 1

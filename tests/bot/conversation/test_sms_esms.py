@@ -155,7 +155,7 @@ async def test_no_phone_number_in_the_logs(running: Running, caplog) -> None:
     running.esms.fail("103")
     await running.sms("Chao", "1")
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("bot", "channels")))
-    assert "sms not sent" in logged and "912345678" not in logged
+    assert "send failed: outbox" in logged and "912345678" not in logged
 
 
 async def test_a_failed_turn_leaves_no_message_id_and_is_applied_when_delivered_again(running: Running) -> None:

@@ -113,7 +113,9 @@ BAD = [  # (changes, the field whose problem shows, a word of the Vietnamese tex
     ({"survey_delay_minutes": "-5"}, "survey_delay_minutes", "số nguyên"),
     ({"reminder_hours": "abc"}, "reminder_hours", "số nguyên"),
     ({"reminder_hours": "80"}, "reminder_hours", "trước khi phiếu hết hạn"),
+    ({"contact_days": ["1", "2", "3"]}, "survey_ttl_hours", "quá thời hạn khảo sát 72 giờ"),  # Wed 17:00 → Mon
     ({"survey_ttl_hours": "0"}, "survey_ttl_hours", "số nguyên"),
+    ({"retention_contact_days": "3"}, "retention_contact_days", "từ 7 đến 3650"),
     ({"zalo_zns_template_id": "abc"}, "zalo_zns_template_id", "chữ số"),
     ({"band_1_to": "15.5"}, "band_0", "chồng lên"),
     ({"band_1_from": "12.5"}, "band_1", "12.0–12.4"),
@@ -157,7 +159,7 @@ def test_admin_picks_any_agency_and_a_manager_only_its_own(live_db_url) -> None:
         status, page = admin.get(f"/admin/settings?agency={AGENCY_B}")
         assert status == 200 and f'data-agency="{AGENCY_B}"' in page
         status, page = admin.post(f"/admin/settings?agency={AGENCY_B}",
-                                  settings_form(csrf, sms_unicode="0", contact_days=["1", "2", "3"]))
+                                  settings_form(csrf, sms_unicode="0", contact_days=["1", "2", "3", "4", "6"]))
         assert status == 200 and "Đã lưu cấu hình" in page
         manager, csrf_m = signed_in(base, "manager_b")
         status, page = manager.get("/admin/settings")
@@ -167,6 +169,23 @@ def test_admin_picks_any_agency_and_a_manager_only_its_own(live_db_url) -> None:
         assert status == 403
         status, page = admin.get(f"/admin/settings?agency={AGENCY_B}&lang=en")
         assert status == 200 and "Agency settings" in page and "Contact hours" in page
-    assert stored_agency_settings(live_db_url, AGENCY_B) == {"sms_unicode": False, "contact_days": [1, 2, 3]}
+    assert stored_agency_settings(live_db_url, AGENCY_B) == {"sms_unicode": False, "contact_days": [1, 2, 3, 4, 6]}
     assert stored_agency_settings(live_db_url, AGENCY_A) == {}
     assert [a for a, _, _, _ in stored_audit(live_db_url, "settings.")] == ["user:admin"]
+
+
+def test_retention_periods_are_saved_and_read_by_the_purge(live_db_url) -> None:
+    from bot.conversation.retention import Retention
+
+    seeded = seed_staff(live_db_url)
+    with serve_app(seeded.settings) as base:
+        client, csrf = signed_in(base, "manager_a")
+        status, page = client.get(f"/admin/settings?agency={AGENCY_A}")
+        assert 'id="retention_contact_days"' in page and 'value="90"' in page and "Nghị định 13/2023" in page
+        form = settings_form(csrf, retention_contact_days="60", retention_comment_days="730",
+                             retention_delivery_days="14")
+        status, page = client.post(f"/admin/settings?agency={AGENCY_A}", form)
+        assert status == 200 and "Đã lưu cấu hình" in page
+    keep = Retention.of(stored_agency_settings(live_db_url, AGENCY_A))
+    assert (keep.contact, keep.comment, keep.delivery) == (timedelta(days=60), timedelta(days=730),
+                                                            timedelta(days=14))
