@@ -7,7 +7,7 @@ import string
 import unicodedata
 from functools import lru_cache
 
-from unidecode import unidecode
+from anyascii import anyascii
 
 _EDGE = string.punctuation + string.whitespace + "…“”‘’«»¿¡。、"
 # Variation selector and skin tones: "👍🏽" and "👍" are the same answer.
@@ -49,7 +49,15 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=8192)
 def plain(folded: str) -> str:
     """The folded text without diacritics ("rất hài lòng" -> "rat hai long"); emoji vanish."""
-    return _SPACES.sub(" ", unidecode(folded)).strip(_EDGE)
+    return _SPACES.sub(" ", "".join(map(_ascii, folded))).strip(_EDGE)
+
+
+def _ascii(char: str) -> str:
+    """One character in ASCII: a Vietnamese letter without its marks; an emoji (":smile:") vanishes."""
+    if char.isascii():
+        return char
+    out = anyascii(char)
+    return "" if len(out) > 2 and out.startswith(":") and out.endswith(":") else out
 
 
 def without_courtesy(folded: str) -> str:
