@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -212,7 +212,7 @@ async def build_results(
         ))
     handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
     pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
-                      extra={8: (indicator_8(handled_all), 1)} if summary else None)
+                      extra={8: (indicator_8(cast(tuple[int, int, int], handled_all)), 1)} if summary else None)
     return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
 
 
@@ -235,8 +235,8 @@ def pool(groups: list[FactTotals]) -> FactTotals:
     out = empty_totals(0)
     for t in groups:
         out = FactTotals(0, None, out.evaluations + t.evaluations,
-                         {f: tuple(a + b for a, b in zip(out.levels[f], t.levels[f])) for f in out.levels},
-                         {f: tuple(a + b for a, b in zip(out.points[f], t.points[f])) for f in out.points})
+                         {f: cast(tuple[int, int, int], tuple(a + b for a, b in zip(out.levels[f], t.levels[f]))) for f in out.levels},
+                         {f: cast(tuple[int, int], tuple(a + b for a, b in zip(out.points[f], t.points[f]))) for f in out.points})
     return out
 
 
