@@ -222,11 +222,13 @@ def _command(message: Message) -> str | None:
     entity = next((e for e in message.entities if e.type == "bot_command" and e.offset == 0), None)
     if entity is None:
         return None
+    assert message.text is not None  # a message with a bot_command entity has text
     return message.text[1:entity.length].split("@", 1)[0].lower()
 
 
 def _callback(update: Update, pid: str, now: datetime) -> list[TelegramInbound]:
     query = update.callback_query
+    assert query is not None  # the caller only passes updates with a callback query
     if query.message is None:
         return []
     step, choice = parse_callback_data(query.data or "")

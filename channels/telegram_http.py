@@ -61,7 +61,7 @@ class AiohttpRequest(BaseRequest):
 
 def _longest(*timeouts: object) -> float | None:
     values = [t for t in timeouts if isinstance(t, (int, float))]
-    return None if len(values) < len(timeouts) else max(values)  # type: ignore[type-var]
+    return None if len(values) < len(timeouts) else max(values)
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

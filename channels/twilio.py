@@ -121,7 +121,7 @@ def render(outbound: Outbound, config: TwilioConfig, *, unicode: bool | None = N
 # --- send -------------------------------------------------------------------------------
 
 
-class _RedirectedHttpClient(AsyncTwilioHttpClient):
+class _RedirectedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio ships no type information
     """The SDK's async client, sending to another API base (a regional edge or a test double)."""
 
     def __init__(self, base_url: str) -> None:

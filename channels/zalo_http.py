@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiohttp
 
@@ -53,7 +53,7 @@ async def call(http: aiohttp.ClientSession, base_url: str, request: ZaloRequest,
                             data=request.form, params=request.params, headers=headers) as response:
         if response.status >= 500:
             raise aiohttp.ClientResponseError(response.request_info, (), status=response.status)
-        return await response.json(content_type=None)
+        return cast(dict[str, Any], await response.json(content_type=None))
 
 
 async def call_with_token(http: aiohttp.ClientSession, base_url: str, request: ZaloRequest,

@@ -21,7 +21,7 @@ def cell(value: object) -> str:
     if kind is int:
         return f"{value:,}".replace(",", ".")
     if kind is float:
-        return _decimal(value)  # type: ignore[arg-type]
+        return _decimal(value)
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, (int, float)):

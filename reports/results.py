@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,7 +186,7 @@ async def build_results(
     """Compute every figure of a period (facts are refreshed first, so new evaluations count)."""
     await rollup.refresh_facts(s, tz=tz, grid=cutoff_day)
     await settlement.refresh_settlement(s, grid=cutoff_day)
-    span = {"first": period.first, "last": period.last, "agency_id": agency_id}
+    span: dict[str, Any] = {"first": period.first, "last": period.last, "agency_id": agency_id}
     start, end = period.utc_bounds(tz)
     summary = {t.agency_id: t for t in await rollup.fact_totals(s, by=Dimension.AGENCY, grid=cutoff_day, **span)}
     by_group = await settlement.settlement_totals(s, grid=cutoff_day, **span)
@@ -211,16 +212,16 @@ async def build_results(
         ))
     handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
     pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
-                      extra={8: (indicator_8(handled_all), 1)} if summary else None)
+                      extra={8: (indicator_8(cast(tuple[int, int, int], handled_all)), 1)} if summary else None)
     return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
 
 
-def settlement_by(by_group: dict[Dimension, dict[tuple, SettlementCounts]], fields: dict[int, int | None],
-                  by: Dimension) -> dict[tuple, SettlementCounts]:
+def settlement_by(by_group: dict[Dimension, dict[tuple[Any, ...], SettlementCounts]], fields: dict[int, int | None],
+                  by: Dimension) -> dict[tuple[Any, ...], SettlementCounts]:
     """Settlement counts per (agency, group) of a dimension; fields add up their procedures' counts."""
     if by is not Dimension.FIELD:
         return by_group.get(by, {})
-    sums: dict[tuple, list[int]] = {}
+    sums: dict[tuple[Any, ...], list[int]] = {}
     for (agency, procedure), c in by_group[Dimension.PROCEDURE].items():
         total = sums.setdefault((agency, fields.get(procedure) if procedure is not None else None), [0] * 7)
         for i, n in enumerate((c.received, c.carried_over, c.early, c.on_time, c.late, c.pending_within,
@@ -234,8 +235,8 @@ def pool(groups: list[FactTotals]) -> FactTotals:
     out = empty_totals(0)
     for t in groups:
         out = FactTotals(0, None, out.evaluations + t.evaluations,
-                         {f: tuple(a + b for a, b in zip(out.levels[f], t.levels[f])) for f in out.levels},
-                         {f: tuple(a + b for a, b in zip(out.points[f], t.points[f])) for f in out.points})
+                         {f: cast(tuple[int, int, int], tuple(a + b for a, b in zip(out.levels[f], t.levels[f]))) for f in out.levels},
+                         {f: cast(tuple[int, int], tuple(a + b for a, b in zip(out.points[f], t.points[f]))) for f in out.points})
     return out
 
 
@@ -246,8 +247,8 @@ def _sum_settlement(rows: Iterable[SettlementCounts]) -> SettlementCounts:
     return SettlementCounts(0, None, *sums)
 
 
-async def _drill(s: AsyncSession, by: Dimension, bands: tuple[Band, ...], span: dict,
-                 settled: dict[tuple, SettlementCounts], grid: int) -> dict[int, tuple[Row, ...]]:
+async def _drill(s: AsyncSession, by: Dimension, bands: tuple[Band, ...], span: dict[str, Any],
+                 settled: dict[tuple[Any, ...], SettlementCounts], grid: int) -> dict[int, tuple[Row, ...]]:
     """Rows of one drill-down per agency, with their settlement figures when the dimension has them."""
     names = await store.group_names(s, by) if by is not Dimension.CHANNEL else _channel_names()
     out: dict[int, list[Row]] = {}

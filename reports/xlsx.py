@@ -8,6 +8,7 @@ hold are dropped rather than failing the export.
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
@@ -65,7 +66,7 @@ def workbook(header: tuple[str, ...], tables: tuple[Table, ...]) -> bytes:
     return out.getvalue()
 
 
-def _write(sheet: Worksheet, header: tuple[str, ...], table: Table, styles: dict) -> None:
+def _write(sheet: Worksheet, header: tuple[str, ...], table: Table, styles: dict[Any, Any]) -> None:
     width = len(table.columns)
     body = FIRST_HEADING_ROW + 2
     for _ in range(body - 1):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from survey_flows.errors import FlowInvalid, UnknownFlow
 from survey_flows.flow import Flow, Step
@@ -86,7 +87,7 @@ def read_flow(text: str, file: str, schema: Schema) -> tuple[Flow | None, list[P
     return replace(flow, steps=steps), sorted(found.problems, key=lambda p: p.line)
 
 
-def _header(found: Findings, data: dict, schema: Schema) -> Flow:
+def _header(found: Findings, data: dict[str, Any], schema: Schema) -> Flow:
     for key in ("id", "version", "name", "languages", "steps"):
         if key not in data:
             found.add((), f"missing {key!r}")

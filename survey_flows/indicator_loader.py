@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from survey_flows.i18n import Localized
 from survey_flows.schema import FILLED_BY_SOURCE, SOURCE_FILLED_BY, FilledBy, Indicator, Scope, Source, Threshold
@@ -53,7 +53,7 @@ def read_indicator(found: Findings, item: Any, path: Path_) -> Indicator:
     rule = spec.get("rule")
     return Indicator(
         id=iid, name=localized(found, spec.get("name"), path + ("name",), f"indicator {iid} name", SCHEMA_LANGS),
-        scope=Scope(scope) if scope in Scope.__members__.values() else Scope.DOSSIER,
+        scope=Scope(cast(str, scope)) if scope in Scope.__members__.values() else Scope.DOSSIER,
         filled_by=filled_by,
         points=_indicator_points(found, spec.get("points"), path + ("points",), iid),
         thresholds=thresholds,
@@ -65,7 +65,7 @@ def read_indicator(found: Findings, item: Any, path: Path_) -> Indicator:
     )
 
 
-def _source(found: Findings, spec: dict, path: Path_, iid: int) -> tuple[Source | None, FilledBy]:
+def _source(found: Findings, spec: dict[str, Any], path: Path_, iid: int) -> tuple[Source | None, FilledBy]:
     """``source`` (new) and ``filled_by`` (older); either may be given, both must agree."""
     raw_source, raw_filled = spec.get("source"), spec.get("filled_by")
     source = filled_by = None

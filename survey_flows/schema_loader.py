@@ -85,7 +85,7 @@ def load_schema_text(text: str, name: str = "schema.yaml", existing: Sequence[Sc
     return schema
 
 
-def _schema(found: Findings, data: dict) -> Schema:
+def _schema(found: Findings, data: dict[str, Any]) -> Schema:
     found.unknown_keys(data, SCHEMA_KEYS, (), "")
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():

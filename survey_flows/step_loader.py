@@ -42,7 +42,7 @@ class StepContext:
         self.writers: dict[str, str] = {}  # field -> step id
 
 
-def read_step(ctx: StepContext, spec: dict, path: Path_, sid: str, later: set[str]) -> Step | None:
+def read_step(ctx: StepContext, spec: dict[str, Any], path: Path_, sid: str, later: set[str]) -> Step | None:
     """A Step, or None when its kind is unknown; problems go to ``ctx.found``."""
     found, where = ctx.found, f"step {sid!r}: "
     kind_raw = spec.get("kind")
@@ -74,7 +74,7 @@ def _text(ctx: StepContext, value: Any, path: Path_, what: str) -> Localized:
     return text
 
 
-def _field(ctx: StepContext, spec: dict, path: Path_, where: str, kind: StepKind, sid: str) -> Field | None:
+def _field(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, kind: StepKind, sid: str) -> Field | None:
     name = spec.get("writes")
     if name is None:
         ctx.found.add(path, f"{where}missing 'writes' (the schema field it fills)")
@@ -100,7 +100,7 @@ def _computed(schema: Schema, field: Field) -> bool:
     return indicator is not None and indicator.filled_by is FilledBy.COMPUTED
 
 
-def _answer_step(ctx: StepContext, spec: dict, path: Path_, where: str, step: Step, field: Field | None) -> Step:
+def _answer_step(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, step: Step, field: Field | None) -> Step:
     base = replace(step, writes=field.name if field else spec.get("writes"),
                    level_field=bool(field and field.type is FieldType.LEVEL))
     if step.kind is StepKind.CHOICE:
@@ -119,7 +119,7 @@ def _answer_step(ctx: StepContext, spec: dict, path: Path_, where: str, step: St
     return replace(base, optional=optional is True)
 
 
-def _choice_options(ctx: StepContext, spec: dict, path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
+def _choice_options(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
     found = ctx.found
     if ("scale" in spec) == ("options" in spec):
         found.add(path, f"{where}a choice step needs either 'scale' or 'options'")
@@ -169,7 +169,7 @@ def _mapped(ctx: StepContext, option: Option, path: Path_, where: str, field: Fi
     return option
 
 
-def _yesno_options(ctx: StepContext, spec: dict, path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
+def _yesno_options(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, field: Field | None) -> tuple[Option, ...]:
     options = []
     for key, msgid in (("yes", "Yes"), ("no", "No")):
         if key not in spec:
@@ -182,7 +182,7 @@ def _yesno_options(ctx: StepContext, spec: dict, path: Path_, where: str, field:
     return tuple(options)
 
 
-def _number(ctx: StepContext, spec: dict, path: Path_, where: str, step: Step, field: Field | None) -> Step:
+def _number(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, step: Step, field: Field | None) -> Step:
     low = ctx.found.integer(spec.get("min", 0), path + ("min",), f"{where}'min'")
     high = ctx.found.integer(spec.get("max", NUMBER_MAX), path + ("max",), f"{where}'max'")
     if low is None or high is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from survey_flows.conditions import AllOf, AnyOf, Check, Condition, Test
 from survey_flows.yamlpos import Findings, Path_
@@ -26,7 +26,7 @@ def read_when(found: Findings, value: Any, path: Path_, where: str,
     return _checks(found, value, path, where, earlier, later)
 
 
-def _group(found: Findings, value: dict, group: str, make: type[AllOf] | type[AnyOf], path: Path_,
+def _group(found: Findings, value: dict[str, Any], group: str, make: type[AllOf] | type[AnyOf], path: Path_,
            where: str, earlier: dict[str, bool], later: set[str]) -> Condition | None:
     if len(value) != 1:
         found.add(path, f"{where}when with {group!r} takes no other key")
@@ -40,7 +40,7 @@ def _group(found: Findings, value: dict, group: str, make: type[AllOf] | type[An
     return make(tuple(p for p in parts if p is not None))
 
 
-def _checks(found: Findings, value: dict, path: Path_, where: str,
+def _checks(found: Findings, value: dict[str, Any], path: Path_, where: str,
             earlier: dict[str, bool], later: set[str]) -> Condition | None:
     step = value.get("step")
     if not _known_step(found, step, path + ("step",), where, earlier, later):
@@ -49,7 +49,7 @@ def _checks(found: Findings, value: dict, path: Path_, where: str,
     if not tests:
         found.add(path, f"{where}when needs a test ({TESTS})")
         return None
-    checks = [_check(found, step, key, value[key], path + (key,), where) for key in tests]
+    checks = [_check(found, cast(str, step), key, value[key], path + (key,), where) for key in tests]
     if any(check is None for check in checks):
         return None
     return checks[0] if len(checks) == 1 else AllOf(tuple(c for c in checks if c is not None))

@@ -106,7 +106,7 @@ class Findings:
         """A problem at ``path``'s line: ``message`` in English, ``vi`` in Vietnamese (optional)."""
         self.problems.append(Problem(self.file, self.located.line(*path), message, vi))
 
-    def mapping(self, value: Any, path: Path_, what: str) -> dict:
+    def mapping(self, value: Any, path: Path_, what: str) -> dict[Any, Any]:
         """``value`` if it is a mapping, else a problem and an empty dict."""
         if isinstance(value, dict):
             return value
@@ -114,7 +114,7 @@ class Findings:
             self.add(path, f"{what} must be a mapping", f"{what}: phải là một bảng khóa–giá trị (mapping)")
         return {}
 
-    def sequence(self, value: Any, path: Path_, what: str) -> list:
+    def sequence(self, value: Any, path: Path_, what: str) -> list[Any]:
         """``value`` if it is a list, else a problem and an empty list."""
         if isinstance(value, list):
             return value
@@ -128,7 +128,7 @@ class Findings:
         self.add(path, f"{what} must be an integer, not {value!r}", f"{what}: phải là số nguyên, không phải {value!r}")
         return None
 
-    def unknown_keys(self, data: dict, allowed: frozenset[str], path: Path_, where: str) -> None:
+    def unknown_keys(self, data: dict[str, Any], allowed: frozenset[str], path: Path_, where: str) -> None:
         for key in data:
             if key not in allowed:
                 self.add(path + (key,), f"{where}unknown key {key!r}", f"{where}khóa không hợp lệ {key!r}")
