@@ -21,11 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/hailong demo --data-dir $(DEMO_DIR)
 
+# Import layers, ruff, and strict types on the pure core and the channels (zero errors); `.venv/bin/mypy`
+# with no argument checks every package (pyproject.toml): bot/, storage/ and reports/ are not clean yet.
 lint: $(VENV)/.installed-dev messages
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	# Strict types on the pure core and the channels (zero errors). `$(BIN)/mypy` with no
-	# argument checks every package (pyproject.toml); bot/, storage/ and reports/ are not clean yet.
 	$(BIN)/mypy survey_flows channels
 
 # Every text people read lives in Babel catalogs (msgid = a stable key; Vietnamese and English):
