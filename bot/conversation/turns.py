@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from bot.conversation.alerts import follow_up_dissatisfied
@@ -169,7 +169,7 @@ class Conversations:
         if expected_version is not None and row.version != expected_version:
             raise StaleSession(f"session of survey {survey.id} is at version {row.version}")
         flow = await self._flow_in(s, survey, starting=False)
-        sprint = resume(flow, Session.from_json(row.state), self._env(), reply)
+        sprint = resume(flow, _carried(flow, Session.from_json(row.state)), self._env(), reply)
         return await self._save(s, survey, sprint.session, sprint.events, row.version, address, replaces, via=via)
 
     async def start_in(self, s, survey: Survey | None, *, channel: str, address: str,
@@ -290,3 +290,14 @@ def _merged(payloads: list[dict]) -> list[dict]:
             payload = {**payload, "text": f"{out.pop()['text']}\n\n{payload['text']}"}
         out.append(payload)
     return out
+
+
+def _carried(flow: Flow, session: Session) -> Session:
+    """A session begun on an earlier version of the same shipped flow (an upgrade of hailong
+    changed its texts) goes on with the version in force when its current question still exists;
+    otherwise the engine refuses it as before. Saved revisions never change, so only revision 0
+    (the shipped file) can differ."""
+    if (session.flow_id == flow.id and session.flow_version != flow.version
+            and (not session.active or any(step.id == session.step_id for step in flow.steps))):
+        return replace(session, flow_version=flow.version)
+    return session

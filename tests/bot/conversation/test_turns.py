@@ -112,3 +112,20 @@ async def test_expiry_comes_back_through_the_same_path(db, survey) -> None:
     assert await _status(db, survey.id) == "expired"
     async with db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Evaluation)) == 0
+
+
+async def test_a_session_begun_before_an_upgrade_goes_on_with_the_new_texts(db, survey) -> None:
+    """hailong was upgraded while a citizen was half-way: the shipped flow's version changed (new
+    wording), its questions did not; the next answer goes on instead of failing on every redelivery."""
+    from storage.surveys import read_session, write_session
+
+    talk = Conversations(db, load_schema(), clock=Clock())
+    await talk.begin(survey, channel="telegram", address="chat-1")
+    async with db.transaction() as s:
+        row = await read_session(s, survey.id)
+        state = dict(row.state) | {"flow_version": "2000.1"}  # as an older release wrote it
+        await write_session(s, survey_id=survey.id, channel="telegram", status=row.status, state=state,
+                            now=T0, expected_version=row.version)
+    turn = await talk.reply(survey, ChoiceReply("5"), address="chat-1")
+    assert str(turn.session.status) == "active" and turn.session.step_id != "overall"  # answered, moved on
+    assert turn.session.flow_version == talk.flow("quick").version
