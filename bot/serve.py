@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.app import create_app
 from bot.common.database import NotInitialised
 from bot.common.logs import configure_logging
+from bot.common.metrics import share_between_workers, worker_died
 from bot.common.settings import Settings
 from bot.web.logs import AccessLogger  # masks survey tokens in logged paths
 from storage import current
@@ -71,6 +72,8 @@ class Supervisor:
             self.deaths.popleft()
         log.warning("worker %s (pid %s) exited with code %s; %d death(s) in the last %.0f s",
                     child.name, child.pid, child.exitcode, len(self.deaths), self.window)
+        if child.pid is not None:
+            worker_died(child.pid)
         return len(self.deaths) < self.max_deaths
 
     def _stop_all(self) -> None:
@@ -129,4 +132,8 @@ def serve_forever(settings: Settings, *, host: str, port: int, workers: int = 1)
             print=lambda _: click.echo(f"Đang phục vụ tại / serving on {url} (Ctrl+C để dừng / to stop)"),
         )
 
-    serve() if workers <= 1 else run_workers(workers, serve)
+    if workers <= 1:
+        serve()
+        return
+    share_between_workers()  # /metrics sums every worker's counts (before the first fork)
+    run_workers(workers, serve)

@@ -1,7 +1,8 @@
 """Operations routes: `/healthz` (the process answers), `/readyz` (database reachable and migrated), `/metrics`.
 
 Queue depth and outbox counts are read from the database, so every process reports the same
-global figures; send latency is this process's own (label `pid`).
+global figures; the rest comes from prometheus-client (bot/common/metrics.py), summed over the
+workers of `hailong serve --workers N`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.common.metrics import METRICS
+from bot.common.metrics import CONTENT_TYPE, METRICS
 from bot.web.keys import DATABASE, SETTINGS
 from storage import current_async
 from storage.outbox import counts_by_status
@@ -43,8 +44,18 @@ async def metrics(request: web.Request) -> web.Response:
     out = ["# TYPE hailong_outbox_queue_depth gauge", f"hailong_outbox_queue_depth {depth}",
            "# TYPE hailong_outbox_messages gauge"]
     out += [f'hailong_outbox_messages{{status="{st}"}} {n}' for st, n in sorted(counts.items())]
-    out += ["# TYPE hailong_jobs_pending gauge", f"hailong_jobs_pending {jobs}", *METRICS.lines()]
-    return web.Response(text="\n".join(out) + "\n", content_type="text/plain", charset="utf-8")
+    out += ["# TYPE hailong_jobs_pending gauge", f"hailong_jobs_pending {jobs}"]
+    body = ("\n".join(out) + "\n").encode() + METRICS.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def _count(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: one request answered, by its route's name (not its path)."""
+    METRICS.observe_request(request.match_info.route.name or "other", response.status)
+
+
+async def _worker_up(app: web.Application) -> None:
+    METRICS.worker_started()
 
 
 def add_routes(app: web.Application) -> None:
@@ -52,3 +63,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
     app.router.add_get("/metrics", metrics, name="metrics")
+    app.on_response_prepare.append(_count)
+    app.on_startup.append(_worker_up)
