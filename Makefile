@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := var/demo
 
-.PHONY: demo test lint bench clean system-packages messages
+.PHONY: demo test test-floors lint bench clean system-packages messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,23 @@ TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev system-packages lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
+# The floors in pyproject.toml are honest: a separate venv with every direct dependency at the lowest
+# version pyproject.toml allows (uv's lowest-direct resolution), then the suite's fast part (no
+# browser, no multi-process servers) and the CLI. Run by .ci/run after `make test`.
+FLOORS := .venv-floors
+FAST_TESTS := tests/survey_flows tests/channels tests/storage tests/reports tests/bot/common \
+	tests/bot/conversation tests/bot/office tests/bot/test_ops.py tests/bot/web/test_web_api.py \
+	tests/bot/web/test_web_api_fuzz.py tests/bot/web/test_web_api_integration.py
+test-floors: $(VENV)/.installed-dev
+	rm -rf $(FLOORS)
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(FLOORS)
+	$(BIN)/uv pip install --quiet --python $(FLOORS)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(BIN)/uv pip list --python $(FLOORS)/bin/python | grep -iE '^(aiohttp|sqlalchemy|pydantic|alembic|python-telegram-bot|twilio|babel|pytest) '
+	$(FLOORS)/bin/hailong --help >/dev/null
+	$(FLOORS)/bin/python -m pytest -n $(TEST_WORKERS) -p no:cacheprovider -q $(FAST_TESTS)
+
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) $(FLOORS) var .pytest_cache
