@@ -21,6 +21,9 @@ class StepKind(StrEnum):
     MESSAGE = "message"  # says something, expects nothing
 
 
+SCREEN_CHANNELS = frozenset({"web", "kiosk"})  # channels that show a step as a page
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One step; YAML e.g. ``{id: overall, kind: choice, scale: sat3, writes: satisfaction.overall,
@@ -34,6 +37,7 @@ class Step:
     kind: StepKind
     text: Localized
     sms: Localized | None = None
+    screen: Localized | None = None  # the words of a page (web, kiosk): buttons, not typed replies
     writes: str | None = None
     when: Condition | None = None
     scale: str | None = None
@@ -51,10 +55,11 @@ class Step:
         return self.kind is not StepKind.MESSAGE
 
     def text_for(self, lang: str, channel: str) -> str:
-        """The text to send: the shorter SMS text on the sms channel when the flow has one."""
-        if channel == "sms" and self.sms is not None:
-            return self.sms.get(lang)
-        return self.text.get(lang)
+        """The words for that channel: `sms` (shorter, no diacritics) on SMS, `screen` on the pages
+        (web and kiosk, where a person presses buttons instead of typing numbers or STOP), else
+        `text` (the chats)."""
+        variant = self.sms if channel == "sms" else self.screen if channel in SCREEN_CHANNELS else None
+        return (variant or self.text).get(lang)
 
     def points_for(self, count: int) -> int | None:
         return next((t.points for t in self.thresholds if t.holds(count)), None)

@@ -13,7 +13,7 @@ from survey_flows.when_loader import read_when
 from survey_flows.yamlpos import Findings, Path_
 
 KINDS = ", ".join(sorted(k.value for k in StepKind))
-COMMON_KEYS = frozenset({"id", "kind", "text", "sms", "when"})
+COMMON_KEYS = frozenset({"id", "kind", "text", "sms", "screen", "when"})
 KIND_KEYS: dict[StepKind, frozenset[str]] = {
     StepKind.CHOICE: frozenset({"writes", "scale", "options"}),
     StepKind.NUMBER: frozenset({"writes", "min", "max"}),
@@ -56,8 +56,9 @@ def read_step(ctx: StepContext, spec: dict[str, Any], path: Path_, sid: str, lat
     found.unknown_keys(spec, COMMON_KEYS | KIND_KEYS[kind], path, where)
     text = _text(ctx, spec.get("text"), path + ("text",), f"{where}text")
     sms = _text(ctx, spec["sms"], path + ("sms",), f"{where}sms") if "sms" in spec else None
+    screen = _text(ctx, spec["screen"], path + ("screen",), f"{where}screen") if "screen" in spec else None
     when = read_when(found, spec["when"], path + ("when",), where, ctx.earlier, later) if "when" in spec else None
-    step = Step(sid, kind, text, sms, when=when)
+    step = Step(sid, kind, text, sms, screen, when=when)
     if kind is StepKind.MESSAGE:
         return step
     field = _field(ctx, spec, path, where, kind, sid)

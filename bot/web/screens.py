@@ -48,13 +48,13 @@ def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
     )
 
 
-def intro_of(flow: Flow, session_context: Mapping[str, str], lang: str) -> list[str]:
+def intro_of(flow: Flow, session_context: Mapping[str, str], lang: str, channel: str) -> list[str]:
     """The flow's opening messages (before its first question), for the welcome page."""
     texts = []
     for step in flow.steps:
         if step.asks:
             break
-        texts.append(fill(step.text.get(lang), session_context))
+        texts.append(fill(step.text_for(lang, channel), session_context))
     return texts
 
 

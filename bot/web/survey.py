@@ -71,7 +71,7 @@ def ended_page(request: web.Request, v: Visit, place: Place) -> web.Response | N
     refresh = f"8;url={place.home}" if place.home else None
     kiosk = place.home is not None
     if v.survey.status in ENDED_OK or (v.session is not None and v.session.status == "completed"):
-        return message_page(request, "thanks", refresh=refresh, kiosk=kiosk)
+        return message_page(request, "thanks_kiosk" if kiosk else "thanks", refresh=refresh, kiosk=kiosk)
     if v.evaluated:
         return message_page(request, "evaluated", refresh=refresh, kiosk=kiosk)
     expired = v.survey.expires_at <= datetime.now(timezone.utc)
@@ -96,7 +96,7 @@ async def show(request: web.Request, token: str, place: Place) -> web.Response:
     if v.session is None:
         async with request.app[DATABASE].transaction() as s:
             names = await dossier_names(s, v.survey.dossier_id)
-        return render(request, "survey_welcome.html", names=names, intro=intro_of(flow, names, lang), **common)
+        return render(request, "survey_welcome.html", names=names, intro=intro_of(flow, names, lang, place.channel), **common)
     return render(request, "survey_question.html", screen=screen_of(flow, v.session, lang), **common)
 
 
