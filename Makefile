@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := var/demo
+PORT ?= 8080
 
 .PHONY: demo test test-floors lint bench clean system-packages messages
 
@@ -19,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/hailong demo --data-dir $(DEMO_DIR)
+	$(BIN)/hailong demo --data-dir $(DEMO_DIR) --port $(PORT)
 
 # Import layers, ruff, and strict types on the pure core and the channels (zero errors); `.venv/bin/mypy`
 # with no argument checks every package (pyproject.toml): bot/, storage/ and reports/ are not clean yet.

@@ -17,6 +17,7 @@ from bot.conversation.inbox import Inbox
 from bot.conversation.surveys import send_survey
 from bot.conversation.telegram import poll, polling_dispatcher, quiet_httpx, require_telegram
 from bot.conversation.turns import Conversations
+from bot.demo.links import code_to_try
 from bot.demo.seed import seed_demo
 from bot.office.dossiers import write_rows
 from bot.office.importer import read_rows
@@ -117,8 +118,35 @@ def run_demo(data_dir: Path, *, port: int, reset: bool, serve: bool) -> None:
     upgrade(settings.database_url)
     summary = asyncio.run(seed_demo(settings, echo=click.echo))
     click.echo(summary)
+    click.echo(_point_the_cli_at(settings.database_url))
+    code = asyncio.run(_code_to_try(settings))
+    if code:
+        click.echo(f"Thử / try: .venv/bin/hailong survey send {code}")
     if serve:
         serve_forever(settings, host="127.0.0.1", port=port)
+
+
+DEMO_ENV = ("# Written by `hailong demo`: the hailong CLI run from this folder uses the demo's database.\n"
+            "# Delete this file (or set HAILONG_DATABASE_URL) to use your own.\n")
+
+
+def _point_the_cli_at(database_url: str) -> str:
+    """The CLI reads `.env` from the folder it runs in: one for the demo's database when there is none."""
+    env, line = Path(".env"), f"HAILONG_DATABASE_URL={database_url}"
+    if not env.exists():
+        env.write_text(f"{DEMO_ENV}{line}\n", encoding="utf-8")
+        return ("Dòng lệnh `.venv/bin/hailong` chạy trong thư mục này dùng CSDL mẫu (đã ghi .env).\n"
+                "The command line `.venv/bin/hailong` run from this folder uses the demo database (.env written).")
+    if line in env.read_text(encoding="utf-8").splitlines():
+        return ("Dòng lệnh `.venv/bin/hailong` dùng CSDL mẫu (.env). / "
+                "The command line `.venv/bin/hailong` uses the demo database (.env).")
+    return ("Đã có .env riêng: để dòng lệnh dùng CSDL mẫu / a .env of yours exists: for the command line to use "
+            f"the demo database, run `export {line}`")
+
+
+async def _code_to_try(settings: Settings) -> str | None:
+    async with open_configured(settings) as db:
+        return await code_to_try(db)
 
 
 async def telegram_set_webhook(settings: Settings) -> None:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import exists, select
+
 from bot.common.settings import Settings
 from bot.conversation.surveys import send_survey
 from bot.office.accounts import create_user
 from bot.office.apikeys import create_api_key
 from bot.office.kiosks import set_desk
 from storage import (
+    Agency,
     Database,
+    Dossier,
+    Survey,
     find_agency,
     find_dossier,
     has_evaluation,
@@ -53,3 +58,13 @@ async def open_demo_links(db: Database, settings: Settings, codes: list[str]) ->
         await create_user(db, username=username, password=DEMO_PASSWORD, role=role, agency_code=agency_code,
                           officer_code=officer, display_name=name, actor="demo", now=now)
     return await create_api_key(db, DEMO_AGENCY, label="demo", now=now)
+
+
+async def code_to_try(db: Database) -> str | None:
+    """A returned dossier of the demo ward with no survey yet: the code the demo suggests trying."""
+    async with db.transaction() as s:
+        return await s.scalar(
+            select(Dossier.code).join(Agency, Agency.id == Dossier.agency_id)
+            .where(Agency.code == DEMO_AGENCY, Dossier.status == 10,
+                   ~exists().where(Survey.dossier_id == Dossier.id))
+            .order_by(Dossier.code).limit(1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,15 +30,16 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("demo")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAILONG_")}
+    log = open(data / "demo.out", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "demo", "--data-dir", str(data), "--port", str(port)],
-        cwd=data, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=data, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"demo exited early:\n{proc.stdout.read()}")
+            pytest.fail(f"demo exited early:\n{(data / 'demo.out').read_text()}")
         try:
             get(base + "/healthz")
             break
@@ -52,6 +54,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 def test_demo_serves_the_overview_with_hundreds_of_evaluations(demo_server) -> None:
@@ -102,3 +105,17 @@ def test_demo_staff_accounts_sign_in(demo_server) -> None:
     with opener.open(urllib.request.Request(base + "/staff/login", data=body), timeout=30) as response:
         page = response.read().decode()
     assert response.status == 200 and 'data-user="quanly"' in page
+
+
+def test_the_command_line_next_to_the_demo_sees_its_data(demo_server) -> None:
+    """A newcomer's path: the demo says how to use the CLI and where; the CLI run from there sees the demo."""
+    _, data = demo_server
+    printed = (data / "demo.out").read_text()
+    assert ".env" in printed and ".venv/bin/hailong" in printed
+    code = re.search(r"survey send (\S+)", printed).group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAILONG_")}
+    out = subprocess.run([sys.executable, "-m", "bot", "survey", "send", code],
+                         cwd=data, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "/s/" in out.stdout  # the survey link of a dossier that exists only in the demo database
+    assert not (data / "var" / "hailong.db").exists()  # no empty database made next to it
