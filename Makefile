@@ -30,10 +30,10 @@ lint: $(VENV)/.installed-dev messages
 	$(BIN)/mypy survey_flows channels
 
 # Every text people read lives in Babel catalogs (msgid = a stable key; Vietnamese and English):
-# bot/web (pages), bot/conversation (chats), survey_flows (the flows' own words). `make messages`
+# bot/web (pages), bot/conversation (chats), bot/cli (the command), survey_flows (the flows' own words). `make messages`
 # compiles each domain with pybabel, which refuses a broken catalog; tests check both languages.
 messages: $(VENV)/.installed
-	@for dir in bot/web/locales bot/conversation/locales survey_flows/locales; do \
+	@for dir in bot/web/locales bot/conversation/locales bot/cli/locales survey_flows/locales; do \
 	  for domain in $$(ls $$dir/vi/LC_MESSAGES/ | sed -n 's/\.po$$//p'); do \
 	    $(BIN)/pybabel compile --statistics -d $$dir -D $$domain || exit 1; \
 	  done; \

@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from bot.cli.invitations import invitation_lines
+from bot.cli.texts import lines, say
+from bot.common.contact_rules import VN
 from bot.common.database import open_configured
 from bot.common.settings import Settings, load_settings
 from bot.conversation.inbox import Inbox
@@ -45,17 +47,13 @@ async def import_dossiers(settings: Settings, path: Path, *, now: datetime) -> i
     """Import a dossier CSV; returns the exit code (1 when any row was rejected)."""
     rows, errors = read_rows(path)
     async with open_configured(settings) as db:
-        with click.progressbar(length=len(rows), label="Nhập / importing", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=len(rows), label=say("progress_import"), file=click.get_text_stream("stderr")) as bar:
             result = await write_rows(db, rows, now=now, progress=bar.update)
     errors = sorted(errors + result.errors, key=lambda e: e.line)
     for error in errors:
         click.echo(f"{path}:{error}", err=True)
-    click.echo(
-        f"Đã nhập {result.created + result.updated} hồ sơ (mới {result.created}, cập nhật {result.updated}); "
-        f"bỏ qua {len(errors)} dòng lỗi.\n"
-        f"Imported {result.created + result.updated} dossiers ({result.created} new, {result.updated} updated); "
-        f"{len(errors)} rows rejected."
-    )
+    click.echo(lines("import_done", total=result.created + result.updated, created=result.created,
+                     updated=result.updated, rejected=len(errors)))
     return 1 if errors else 0
 
 
@@ -67,11 +65,11 @@ async def send(
         load_flow(flow_id, load_schema())  # an unknown flow is refused before anything is written
     async with open_configured(settings) as db:
         invitation = await send_survey(db, settings, code, now=now, flow_id=flow_id)
-    state = "Đã tạo khảo sát / survey created" if invitation.created else "Khảo sát đã có / survey already open"
-    expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    state = say("label.survey_created" if invitation.created else "label.survey_open")
+    expires = invitation.expires_at.astimezone(VN).strftime("%d/%m/%Y %H:%M (UTC+7)")
     click.echo(f"{state}: {invitation.dossier_code}")
-    click.echo(f"Đường dẫn / link: {invitation.link}")
-    click.echo(f"Hết hạn / expires: {expires}")
+    click.echo(f"{say('label.link')}: {invitation.link}")
+    click.echo(f"{say('label.expires')}: {expires}")
 
     for line in invitation_lines(settings, invitation, qr_dir):
         click.echo(line)
@@ -121,7 +119,7 @@ def run_demo(data_dir: Path, *, port: int, reset: bool, serve: bool) -> None:
     click.echo(_point_the_cli_at(settings.database_url))
     code = asyncio.run(_code_to_try(settings))
     if code:
-        click.echo(f"Thử / try: .venv/bin/hailong survey send {code}")
+        click.echo(f"{say('label.try')}: .venv/bin/hailong survey send {code}")
     if serve:
         serve_forever(settings, host="127.0.0.1", port=port)
 
@@ -135,13 +133,10 @@ def _point_the_cli_at(database_url: str) -> str:
     env, line = Path(".env"), f"HAILONG_DATABASE_URL={database_url}"
     if not env.exists():
         env.write_text(f"{DEMO_ENV}{line}\n", encoding="utf-8")
-        return ("Dòng lệnh `.venv/bin/hailong` chạy trong thư mục này dùng CSDL mẫu (đã ghi .env).\n"
-                "The command line `.venv/bin/hailong` run from this folder uses the demo database (.env written).")
+        return lines("demo_env_written")
     if line in env.read_text(encoding="utf-8").splitlines():
-        return ("Dòng lệnh `.venv/bin/hailong` dùng CSDL mẫu (.env). / "
-                "The command line `.venv/bin/hailong` uses the demo database (.env).")
-    return ("Đã có .env riêng: để dòng lệnh dùng CSDL mẫu / a .env of yours exists: for the command line to use "
-            f"the demo database, run `export {line}`")
+        return lines("demo_env_present")
+    return lines("demo_env_other", line=line)
 
 
 async def _code_to_try(settings: Settings) -> str | None:
@@ -156,7 +151,7 @@ async def telegram_set_webhook(settings: Settings) -> None:
     async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
         await bot.set_webhook(url, secret_token=settings.telegram_webhook_secret,
                               allowed_updates=list(ALLOWED_UPDATES))
-    click.echo(f"Đã đăng ký webhook / webhook registered: {url}")
+    click.echo(f"{say('label.webhook_registered')}: {url}")
 
 
 async def telegram_poll(settings: Settings, *, rounds: int | None = None) -> int:
@@ -168,5 +163,5 @@ async def telegram_poll(settings: Settings, *, rounds: int | None = None) -> int
             quiet_httpx()
             inbox = Inbox(db, settings, Conversations(db, load_schema()))
             dispatcher = polling_dispatcher(db, settings, bot)
-            click.echo("Đang nhận tin / polling (Ctrl+C để dừng / to stop)")
+            click.echo(say("polling"))
             return await poll(inbox, bot, rounds=rounds, timeout=0 if rounds else 30, drain=dispatcher.drain)

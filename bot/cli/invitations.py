@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.texts import say
 from bot.common.database import open_configured
 from bot.common.settings import Settings
 from bot.conversation.surveys import Invitation, send_survey
@@ -26,7 +27,7 @@ def invitation_lines(settings: Settings, invitation: Invitation, qr_dir: Path | 
     if qr_dir is not None:
         stem = qr_dir / invitation.dossier_code.replace("/", "_")
         svg, png = save_qr(invitation.link, stem)
-        yield f"Mã QR / QR code: {svg} {png}"
+        yield f"{say('label.qr')}: {svg} {png}"
 
 
 async def slip(settings: Settings, code: str, output: Path, *, now: datetime) -> None:
@@ -37,7 +38,7 @@ async def slip(settings: Settings, code: str, output: Path, *, now: datetime) ->
             survey = await find_survey(s, token=invitation.token)
             names = await dossier_names(s, survey.dossier_id)
     paper = Slip(invitation.dossier_code, names.get("procedure", ""), names.get("agency", ""), invitation.link)
-    click.echo(f"Đã tạo phiếu / slip written: {write_slip(paper, output)}")
+    click.echo(f"{say('label.slip_written')}: {write_slip(paper, output)}")
 
 
 async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: datetime,
@@ -45,7 +46,7 @@ async def new_api_key(settings: Settings, agency_code: str, *, label: str, now: 
     """Create an API key and print it once."""
     async with open_configured(settings) as db:
         key = await create_api_key(db, agency_code, label=label, now=now, free_text=free_text)
-    click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại) / API key (shown once, keep it safe):")
+    click.echo(f"{say('api_key_once')}:")
     click.echo(key)
 
 
@@ -53,7 +54,7 @@ async def new_webhook(settings: Settings, agency_code: str, url: str, *, now: da
     """Set an agency's webhook and print its signing secret once."""
     async with open_configured(settings) as db:
         secret = await set_webhook(db, agency_code, url, now=now, free_text=free_text)
-    click.echo("Khóa ký webhook (chỉ hiện một lần, hãy lưu lại) / webhook signing secret (shown once, keep it safe):")
+    click.echo(f"{say('webhook_secret_once')}:")
     click.echo(secret)
 
 
@@ -62,21 +63,21 @@ async def show_webhook(settings: Settings, agency_code: str) -> None:
     async with open_configured(settings) as db:
         status = await webhook_status(db, agency_code)
     if status["url"] is None:
-        click.echo("Chưa đặt webhook / no webhook set")
+        click.echo(say("webhook_none"))
         return
     counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items())) or "0"
-    click.echo(f"{status['url']}\nĐã gửi theo trạng thái / deliveries by status: {counts}")
+    click.echo(f"{status['url']}\n{say('label.deliveries')}: {counts}")
     for row in status["failed"]:
-        click.echo(f"thất bại / failed #{row['id']} {row['event']} {row['created_at']} "
-                   f"({row['attempts']} lần / attempts): {row['error']}")
+        click.echo(f"{say('label.failed')} #{row['id']} {row['event']} {row['created_at']} "
+                   f"({row['attempts']} {say('label.attempts')}): {row['error']}")
 
 
 async def add_desk(settings: Settings, agency_code: str, desk_id: str, *, officer: str | None, timeout: int) -> None:
     """Create or change a kiosk desk and print its address."""
     async with open_configured(settings) as db:
         path = await set_desk(db, agency_code, desk_id, officer_code=officer, timeout=timeout)
-    click.echo(f"Quầy / desk: {settings.public_url}{path}")
-    click.echo(f"Đăng ký máy tính bảng / enrol the tablet: hailong kiosk enrol {desk_id}")
+    click.echo(f"{say('label.desk')}: {settings.public_url}{path}")
+    click.echo(f"{say('label.enrol_tablet')}: hailong kiosk enrol {desk_id}")
 
 
 async def enrol_desk(settings: Settings, desk_id: str, *, now: datetime, qr: Path | None) -> None:
@@ -84,9 +85,8 @@ async def enrol_desk(settings: Settings, desk_id: str, *, now: datetime, qr: Pat
     async with open_configured(settings) as db:
         path = await enrolment_link(db, desk_id, actor="cli", now=now)
     link = f"{settings.public_url}{path}"
-    click.echo(f"Mở liên kết này trên máy tính bảng của quầy (một lần, trong {ENROL_HOURS} giờ) / "
-               f"open this link on the desk's tablet (once, within {ENROL_HOURS} hours):")
+    click.echo(f"{say('enrol_open', hours=ENROL_HOURS)}:")
     click.echo(link)
     if qr is not None:
         svg, png = save_qr(link, qr)
-        click.echo(f"Mã QR / QR code: {svg} {png}")
+        click.echo(f"{say('label.qr')}: {svg} {png}")

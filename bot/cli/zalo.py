@@ -9,6 +9,7 @@ from datetime import datetime
 import aiohttp
 import click
 
+from bot.cli.texts import pair, say
 from bot.common.database import open_configured
 from bot.common.errors import HailongError
 from bot.common.settings import Settings
@@ -24,7 +25,7 @@ class ZaloNotConfigured(HailongError):
     code = "zalo_not_configured"
 
     def __init__(self, keys: str) -> None:
-        super().__init__(f"Chưa cấu hình Zalo: thiếu {keys}.", f"Zalo is not configured: {keys} missing.")
+        super().__init__(*pair("zalo_not_configured", keys=keys))
 
 
 def require_zalo(settings: Settings) -> None:
@@ -54,5 +55,5 @@ async def zalo_invite(settings: Settings, code: str) -> None:
     async with _zns(settings) as (db, sender):
         invite = await invite_by_zns(db, settings, ZnsInvitations(db, settings, sender), code, now=utc_now())
     outcome = invite.outcome
-    click.echo(f"Hồ sơ / dossier {invite.dossier_code}: {outcome.delivery}"
+    click.echo(f"{say('label.dossier')} {invite.dossier_code}: {outcome.delivery}"
                + (f" ({outcome.error})" if outcome.error else ""))

@@ -20,8 +20,8 @@ class HailongError(Exception):
 class SettingsInvalid(HailongError):
     code = "settings_invalid"
 
-    def __init__(self, problems: str) -> None:
-        super().__init__(f"Cấu hình không hợp lệ: {problems}", f"Invalid settings: {problems}")
+    def __init__(self, problems_vi: str, problems_en: str) -> None:
+        super().__init__(f"Cấu hình không hợp lệ: {problems_vi}", f"Invalid settings: {problems_en}")
 
 
 class DossierUnknown(HailongError):

@@ -169,10 +169,31 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: object) -> 
     try:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{env_key('_'.join(map(str, e['loc'])))}: {e['msg']}" for e in exc.errors()
-        )
-        raise SettingsInvalid(problems) from None
+        found = [(env_key("_".join(map(str, e["loc"]))), e) for e in exc.errors()]
+        vi = "; ".join(f"{key}: {PROBLEM_VI.get(e['type'], e['msg'])}" for key, e in found)
+        en = "; ".join(f"{key}: {e['msg']}" for key, e in found)
+        raise SettingsInvalid(vi, en) from None
+
+
+# pydantic's error types in Vietnamese; its English message is kept for the English line (and for
+# a type not listed here, whose message is our own validator's).
+PROBLEM_VI = {
+    "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "bool_parsing": "phải là true hoặc false",
+    "greater_than_equal": "quá nhỏ",
+    "less_than_equal": "quá lớn",
+    "greater_than": "quá nhỏ",
+    "less_than": "quá lớn",
+    "literal_error": "không thuộc các giá trị cho phép",
+    "enum": "không thuộc các giá trị cho phép",
+    "missing": "bắt buộc phải có",
+    "string_too_long": "quá dài",
+    "string_too_short": "quá ngắn",
+    "url_parsing": "không phải địa chỉ URL hợp lệ",
+    "json_invalid": "không phải JSON hợp lệ",
+}
 
 
 def env_key(name: str) -> str:

@@ -182,4 +182,4 @@ def test_simulate_in_the_terminal_shows_a_sample_dossier_or_the_given_one(sqlite
     given = sqlite_cli("simulate", "nd61-standard", "--lang", "en", "--context", "agency=UBND Quận 3", input="STOP\n")
     assert "UBND Quận 3 invites you" in given.stdout
     bad = sqlite_cli("simulate", "quick", "--context", "nonsense", input="")
-    assert bad.returncode == 2 and "KEY=VALUE" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 1 and "KEY=VALUE" in bad.stderr and "Lỗi:" in bad.stderr and "Traceback" not in bad.stderr

@@ -48,7 +48,7 @@ def test_bad_users_are_refused_with_clear_messages_and_nothing_written(sqlite_cl
         assert out.returncode == 1 and message in out.stderr and "Error:" in out.stderr, out.stderr
         assert "Traceback" not in out.stderr and PASSWORD not in out.stderr
     unknown_role = sqlite_cli("users", "add", "bob", "--role", "superuser", "--password-stdin", input=PASSWORD)
-    assert unknown_role.returncode == 2 and "superuser" in unknown_role.stderr
+    assert unknown_role.returncode == 1 and "superuser" in unknown_role.stderr and "Lỗi:" in unknown_role.stderr
     assert _users(sqlite_cli.database_url) == []
 
     async def audit_rows():
