@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -65,6 +65,12 @@ class BadSignature(ZaloError):
     """The event lacks `X-ZEvent-Signature` or carries one that does not match."""
 
     code = "bad_signature"
+
+
+class StaleEvent(BadSignature):
+    """A signed event stamped outside the accepted window: a replay, or a clock far off."""
+
+    code = "stale_event"
 
 
 class BadPayload(ZaloError):
@@ -136,10 +142,27 @@ def _decode(body: bytes) -> dict[str, Any]:
     return event
 
 
+def check_fresh(event: Mapping[str, Any], *, now: datetime, max_age: timedelta) -> None:
+    """StaleEvent unless the event's `timestamp` (UNCONFIRMED: milliseconds since the epoch) lies
+    within `max_age` of `now`, before or after: a signed event replayed later is refused."""
+    try:
+        stamped = datetime.fromtimestamp(int(str(event.get("timestamp", "")).strip()) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise StaleEvent("no usable timestamp") from None
+    age = now - stamped
+    if abs(age) > max_age:
+        side = "old" if age > timedelta(0) else "in the future"
+        raise StaleEvent(f"stamped {int(abs(age).total_seconds())} s {side} (window {int(max_age.total_seconds())} s)")
+
+
 def parse(body: bytes, headers: Mapping[str, str], *, app_id: str, secret_key: str,
-          now: datetime) -> list[ZaloInbound]:
-    """A webhook delivery as inbound items; BadSignature when forged; unknown events give none."""
-    return parse_event(check_signature(body, headers, app_id=app_id, secret_key=secret_key), now=now)
+          now: datetime, max_age: timedelta | None = None) -> list[ZaloInbound]:
+    """A webhook delivery as inbound items; BadSignature when forged, StaleEvent when stamped more
+    than `max_age` away from `now` (no check without one); unknown events give none."""
+    event = check_signature(body, headers, app_id=app_id, secret_key=secret_key)
+    if max_age is not None:
+        check_fresh(event, now=now, max_age=max_age)
+    return parse_event(event, now=now)
 
 
 def parse_event(event: Mapping[str, Any], *, now: datetime) -> list[ZaloInbound]:

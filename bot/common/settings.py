@@ -91,6 +91,11 @@ class Settings(BaseSettings):
                                        description="ZNS API host, or a test double")
     zalo_reply_window_hours: int = Field(48, ge=1, le=24 * 7, validation_alias="ZALO_REPLY_WINDOW_HOURS",
                                          description="Hours after a citizen's last message in which the OA may reply free")
+    zalo_event_max_age_seconds: int = Field(
+        600, ge=30, le=24 * 3600,
+        description="Seconds a signed Zalo webhook event may be stamped before or after our clock; older or "
+                    "later events are refused (a replay), so keep it longer than Zalo's retries",
+    )
 
     # SMS keys: Twilio's and eSMS's own names; HAILONG_SMS_* are ours.
     twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID",

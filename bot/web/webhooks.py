@@ -10,6 +10,7 @@ HAILONG_PUBLIC_URL plus the path and query, never the URL this process sees behi
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -68,8 +69,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 async def zalo_webhook(request: web.Request) -> web.Response:
     """`POST /webhooks/zalo`: verify the signature over the raw body, then record and apply each event.
 
-    Answered 200 only after every event's commit (a turn is database work only, well within the
-    ~2 s Zalo waits); an event that fails answers 500 and is applied when Zalo delivers it again.
+    A signed event stamped more than HAILONG_ZALO_EVENT_MAX_AGE_SECONDS away from our clock is
+    refused like a forged one (401, nothing applied, one warning line). Answered 200 only after
+    every event's commit (a turn is database work only, well within the ~2 s Zalo waits); an event
+    that fails answers 500 and is applied when Zalo delivers it again.
     """
     settings = request.app[SETTINGS]
     if not settings.zalo_oa_secret_key:
@@ -77,7 +80,11 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     inbox, body = request.app[INBOX], await request.read()
     try:
         items = zalo.parse(body, request.headers, app_id=settings.zalo_app_id,
-                           secret_key=settings.zalo_oa_secret_key, now=inbox.now())
+                           secret_key=settings.zalo_oa_secret_key, now=inbox.now(),
+                           max_age=timedelta(seconds=settings.zalo_event_max_age_seconds))
+    except zalo.StaleEvent as exc:  # signed, but replayed (or a clock far off): refused like a forgery
+        log.warning("zalo event refused: %s", exc)  # the stamp's distance only, never the user or the text
+        return web.Response(status=401)
     except zalo.BadSignature:
         return web.Response(status=401)
     await _apply_all(request, zalo.events(items))
