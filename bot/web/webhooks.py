@@ -40,10 +40,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     which the Bot API allows): no request of ours, and the spinner stops as the turn commits.
     """
     settings = request.app[SETTINGS]
-    if not (settings.telegram_bot_token and settings.telegram_webhook_secret):
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not (settings.telegram_bot_token.get_secret_value() and secret):
         raise web.HTTPNotFound()
     try:
-        telegram.check_secret(request.headers, settings.telegram_webhook_secret)
+        telegram.check_secret(request.headers, secret)
     except telegram.BadSecret:
         return web.Response(status=401)
     try:
@@ -75,12 +76,13 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     that fails answers 500 and is applied when Zalo delivers it again.
     """
     settings = request.app[SETTINGS]
-    if not settings.zalo_oa_secret_key:
+    secret_key = settings.zalo_oa_secret_key.get_secret_value()
+    if not secret_key:
         raise web.HTTPNotFound()
     inbox, body = request.app[INBOX], await request.read()
     try:
         items = zalo.parse(body, request.headers, app_id=settings.zalo_app_id,
-                           secret_key=settings.zalo_oa_secret_key, now=inbox.now(),
+                           secret_key=secret_key, now=inbox.now(),
                            max_age=timedelta(seconds=settings.zalo_event_max_age_seconds))
     except zalo.StaleEvent as exc:  # signed, but replayed (or a clock far off): refused like a forgery
         log.warning("zalo event refused: %s", exc)  # the stamp's distance only, never the user or the text
@@ -126,7 +128,7 @@ def _public_url(request: web.Request) -> str:
 
 
 async def _twilio_params(request: web.Request) -> tuple[SmsReports, dict[str, str], str]:
-    desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token
+    desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token.get_secret_value()
     if desk is None or not token:
         raise web.HTTPNotFound()
     form = await request.post()
@@ -169,7 +171,7 @@ async def twilio_status(request: web.Request) -> web.Response:
 async def esms_status(request: web.Request) -> web.Response:
     """`GET /webhooks/esms/status/{key}`: eSMS's delivery report, keyed by our callback key."""
     desk, settings = request.app.get(SMS_REPORTS), request.app[SETTINGS]
-    if desk is None or not settings.esms_secret_key:
+    if desk is None or not settings.esms_secret_key.get_secret_value():
         raise web.HTTPNotFound()
     try:
         report = esms.parse_report(request.query, request.match_info["key"], esms_config(settings))
