@@ -14,7 +14,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.common.logs import use_log_format
+from bot.common.logs import guard_library_logs, use_log_format
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
 from bot.conversation.inbox import Inbox
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     `registry`: the channels it knows (channels/registry.py); a deployment or a test may add one.
     """
     use_log_format(settings.log_format)  # text or JSON lines on the handlers `hailong serve` set up
+    guard_library_logs()  # no SQL parameters, Bot API URLs or calls in the logs, even at DEBUG
     app = web.Application()
     app[SETTINGS] = settings
     app[CHANNELS] = registry
