@@ -53,9 +53,14 @@ def _user_id(event: Mapping[str, Any]) -> str | None:
     """UNCONFIRMED: the user is `sender.id` for messages, `follower.id` for follow/unfollow."""
     for key in ("sender", "follower"):
         user = event.get(key)
-        if isinstance(user, Mapping) and user.get("id"):
+        if isinstance(user, Mapping) and _scalar(user.get("id")):
             return str(user["id"])
     return None
+
+
+def _scalar(value: Any) -> bool:
+    """An id as Zalo sends one: a non-empty string or a number (never a list, a mapping or a bool)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != ""
 
 
 # --- errors and values -----------------------------------------------------------------
@@ -166,7 +171,7 @@ def parse(body: bytes, headers: Mapping[str, str], *, app_id: str, secret_key: s
 
 
 def parse_event(event: Mapping[str, Any], *, now: datetime) -> list[ZaloInbound]:
-    """One verified event as inbound items."""
+    """One verified event as inbound items; an event of a shape we do not know gives none."""
     name = event.get("event_name")
     if name == "user_feedback":
         return _feedback(event, now)
@@ -183,9 +188,11 @@ def parse_event(event: Mapping[str, Any], *, now: datetime) -> list[ZaloInbound]
 
 
 def _text(event: Mapping[str, Any], user: str, now: datetime) -> list[ZaloInbound]:
-    message = event.get("message") or {}
-    text, msg_id = str(message.get("text") or "").strip(), message.get("msg_id")
-    if not text or not msg_id:
+    message = event.get("message")
+    if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
+        return []  # signed, but not a text message's shape: nothing to act on
+    text, msg_id = message["text"].strip(), message.get("msg_id")
+    if not text or not _scalar(msg_id):
         return []
     match = _CHOICE.match(text)
     if match is None:
@@ -195,7 +202,8 @@ def _text(event: Mapping[str, Any], user: str, now: datetime) -> list[ZaloInboun
 
 
 def _feedback(event: Mapping[str, Any], now: datetime) -> list[ZaloInbound]:
-    feedback = parse_feedback(event.get("message") or {})
+    message = event.get("message")
+    feedback = parse_feedback(message) if isinstance(message, Mapping) else None
     if feedback is None:
         return []
     # A ZNS rating names no user: the address stays empty, the match is by tracking/msg id.

@@ -36,13 +36,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(settings: Any) -> Iterator[str]:
-    """Serve the real app over HTTP for the duration of the block; yields its base URL."""
+def serve_app(settings: Any, **app_options: Any) -> Iterator[str]:
+    """Serve the real app (`create_app(settings, **app_options)`) over HTTP for the duration of the block;
+    yields its base URL."""
     from bot.app import create_app
 
     port = free_port()
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(create_app(settings, **app_options))
     ready = threading.Event()
 
     def run() -> None:

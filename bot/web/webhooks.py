@@ -96,8 +96,9 @@ async def zalo_webhook(request: web.Request) -> web.Response:
 async def plugin_webhook(request: web.Request) -> web.Response:
     """`POST /webhooks/ext/{channel}`: a registry channel that brings its own parser (see Spec.plugin).
 
-    The plugin authenticates the request before parsing it (Refused: 401); each event then takes
-    the one inbound path, and the answer comes after every commit.
+    The plugin authenticates the request before parsing it (Refused: 401); a signed payload it
+    cannot read answers 400 (one warning line, nothing applied); each event then takes the one
+    inbound path, and the answer comes after every commit.
     """
     plugin = request.app[PLUGINS].get(request.match_info["channel"])
     if plugin is None:
@@ -107,6 +108,9 @@ async def plugin_webhook(request: web.Request) -> web.Response:
         events = plugin.events(WebhookRequest(body, request.headers, request.query), request.app[INBOX].now())
     except Refused:
         return web.Response(status=401)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # authenticated, but not a shape it reads
+        log.warning("%s webhook: payload not read (%s)", request.match_info["channel"], type(exc).__name__)
+        return web.Response(status=400)
     await _apply_all(request, events)
     return web.Response(status=200)
 
@@ -128,10 +132,16 @@ def _public_url(request: web.Request) -> str:
 
 
 async def _twilio_params(request: web.Request) -> tuple[SmsReports, dict[str, str], str]:
+    """The desk, the posted form and the auth token; 400 for a body that is no form at all (Twilio
+    signs the form's fields, so nothing can be authenticated before they are read; Twilio never
+    sends such a body, so nothing retries it)."""
     desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token.get_secret_value()
     if desk is None or not token:
         raise web.HTTPNotFound()
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # not UTF-8, a broken multipart body …
+        raise web.HTTPBadRequest() from None
     return desk, {k: str(v) for k, v in form.items()}, token
 
 
