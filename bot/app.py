@@ -14,7 +14,7 @@ import aiohttp
 import jinja2
 from aiohttp import web
 
-from bot.common.logs import use_log_format
+from bot.common.logs import guard_library_logs, use_log_format
 from bot.common.settings import Settings
 from bot.conversation.dispatch import Dispatcher, policy_of
 from bot.conversation.inbox import Inbox
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     `registry`: the channels it knows (channels/registry.py); a deployment or a test may add one.
     """
     use_log_format(settings.log_format)  # text or JSON lines on the handlers `hailong serve` set up
+    guard_library_logs()  # no SQL parameters, Bot API URLs or calls in the logs, even at DEBUG
     app = web.Application()
     app[SETTINGS] = settings
     app[CHANNELS] = registry
@@ -94,10 +95,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _telegram(app: web.Application) -> AsyncIterator[None]:
     """Telegram's sender, when a bot token and a webhook secret are configured."""
     settings = app[SETTINGS]
-    if not (settings.telegram_bot_token and settings.telegram_webhook_secret):
+    token = settings.telegram_bot_token.get_secret_value()
+    if not (token and settings.telegram_webhook_secret.get_secret_value()):
         yield
         return
-    async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
+    async with open_bot(token, settings.telegram_api_base_url) as bot:
         quiet_httpx()
         app[SENDERS]["telegram"] = TelegramSender(bot)
         yield
@@ -112,7 +114,7 @@ async def _sms_fallback(app: web.Application) -> None:
 def smtp_config(settings: Settings) -> SmtpConfig:
     """The SMTP settings as the e-mail sender takes them."""
     return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_username,
-                      settings.smtp_password, settings.smtp_starttls)
+                      settings.smtp_password.get_secret_value(), settings.smtp_starttls)
 
 
 # --- channels ---------------------------------------------------------------------------
@@ -131,7 +133,7 @@ async def sms_context(app: web.Application) -> AsyncIterator[None]:
 async def zalo_context(app: web.Application) -> AsyncIterator[None]:
     """Zalo's senders (OA and ZNS), when the OA secret key (which signs the webhook) is configured."""
     settings = app[SETTINGS]
-    if not settings.zalo_oa_secret_key:
+    if not settings.zalo_oa_secret_key.get_secret_value():
         yield
         return
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:

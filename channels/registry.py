@@ -53,7 +53,8 @@ class Spec:
     records_as: str | None = None
     keywords: Callable[[str], Keyword | None] | None = field(default=None, compare=False)
     # A channel that brings its own webhook and sender: opened with the server's settings (a
-    # mapping of setting names to values); it answers at POST /webhooks/ext/<name>.
+    # mapping of setting names to values, secrets as pydantic SecretStr); it answers at
+    # POST /webhooks/ext/<name>.
     plugin: Callable[[Mapping[str, Any]], AbstractAsyncContextManager[Plugin | None]] | None = field(
         default=None, compare=False)
 

@@ -122,9 +122,13 @@ def parse_update(payload: Mapping[str, Any], *, now: datetime) -> list[TelegramI
     if fast is not None:
         return fast
     try:
-        update = Update.de_json(dict(payload), None)
-    except (TypeError, KeyError, ValueError) as exc:
+        return _parse_library(payload, now)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:  # a shape the library cannot read
         raise BadPayload(f"unreadable update: {type(exc).__name__}") from None
+
+
+def _parse_library(payload: Mapping[str, Any], now: datetime) -> list[TelegramInbound]:
+    update = Update.de_json(dict(payload), None)
     pid = f"update:{update.update_id}"
     if update.message is not None:
         return _message(update.message, pid, now)

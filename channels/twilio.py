@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from channels.sms import render as render_text
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWILIO_API = "https://api.twilio.com"
 STATUSES = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"})
+_SID = re.compile(r"[A-Za-z0-9]{2,64}")  # SM + 32 hex digits, as Twilio writes it (kept loose)
+_SENDER = re.compile(r"\+?[0-9]{2,20}")  # an E.164 number or a short code
 # Twilio errors that mean "this number can't get SMS from us", as opposed to "try later".
 # Not 21408 (the account's permission for a region): that is ours to fix, not the person's.
 UNREACHABLE_ERRORS = frozenset({21211, 21612, 21614})
@@ -84,6 +87,8 @@ def parse(
     sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
     if not sid or not sender:
         raise BadPayload("MessageSid or From missing")
+    if not _SID.fullmatch(sid) or not _SENDER.fullmatch(sender):
+        raise BadPayload("MessageSid or From not as Twilio writes them")  # never a reply to such an address
     body = (params.get("Body") or "").strip()
     return [Inbound(ChannelName.SMS, sender, f"twilio:{sid}", now, text=body)]
 
@@ -94,6 +99,8 @@ def parse_status(params: Mapping[str, str], headers: Mapping[str, str], *, url: 
     sid, status = params.get("MessageSid"), (params.get("MessageStatus") or "").lower()
     if not sid:
         raise BadPayload("MessageSid missing")
+    if not _SID.fullmatch(sid):
+        raise BadPayload("MessageSid not as Twilio writes it")
     if status not in STATUSES:
         return None  # accepted, scheduled, receiving …: nothing the outbox needs
     return DeliveryReport(sid, status, params.get("ErrorCode") or None)

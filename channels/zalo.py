@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -53,9 +53,14 @@ def _user_id(event: Mapping[str, Any]) -> str | None:
     """UNCONFIRMED: the user is `sender.id` for messages, `follower.id` for follow/unfollow."""
     for key in ("sender", "follower"):
         user = event.get(key)
-        if isinstance(user, Mapping) and user.get("id"):
+        if isinstance(user, Mapping) and _scalar(user.get("id")):
             return str(user["id"])
     return None
+
+
+def _scalar(value: Any) -> bool:
+    """An id as Zalo sends one: a non-empty string or a number (never a list, a mapping or a bool)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != ""
 
 
 # --- errors and values -----------------------------------------------------------------
@@ -65,6 +70,12 @@ class BadSignature(ZaloError):
     """The event lacks `X-ZEvent-Signature` or carries one that does not match."""
 
     code = "bad_signature"
+
+
+class StaleEvent(BadSignature):
+    """A signed event stamped outside the accepted window: a replay, or a clock far off."""
+
+    code = "stale_event"
 
 
 class BadPayload(ZaloError):
@@ -136,14 +147,31 @@ def _decode(body: bytes) -> dict[str, Any]:
     return event
 
 
+def check_fresh(event: Mapping[str, Any], *, now: datetime, max_age: timedelta) -> None:
+    """StaleEvent unless the event's `timestamp` (UNCONFIRMED: milliseconds since the epoch) lies
+    within `max_age` of `now`, before or after: a signed event replayed later is refused."""
+    try:
+        stamped = datetime.fromtimestamp(int(str(event.get("timestamp", "")).strip()) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise StaleEvent("no usable timestamp") from None
+    age = now - stamped
+    if abs(age) > max_age:
+        side = "old" if age > timedelta(0) else "in the future"
+        raise StaleEvent(f"stamped {int(abs(age).total_seconds())} s {side} (window {int(max_age.total_seconds())} s)")
+
+
 def parse(body: bytes, headers: Mapping[str, str], *, app_id: str, secret_key: str,
-          now: datetime) -> list[ZaloInbound]:
-    """A webhook delivery as inbound items; BadSignature when forged; unknown events give none."""
-    return parse_event(check_signature(body, headers, app_id=app_id, secret_key=secret_key), now=now)
+          now: datetime, max_age: timedelta | None = None) -> list[ZaloInbound]:
+    """A webhook delivery as inbound items; BadSignature when forged, StaleEvent when stamped more
+    than `max_age` away from `now` (no check without one); unknown events give none."""
+    event = check_signature(body, headers, app_id=app_id, secret_key=secret_key)
+    if max_age is not None:
+        check_fresh(event, now=now, max_age=max_age)
+    return parse_event(event, now=now)
 
 
 def parse_event(event: Mapping[str, Any], *, now: datetime) -> list[ZaloInbound]:
-    """One verified event as inbound items."""
+    """One verified event as inbound items; an event of a shape we do not know gives none."""
     name = event.get("event_name")
     if name == "user_feedback":
         return _feedback(event, now)
@@ -160,9 +188,11 @@ def parse_event(event: Mapping[str, Any], *, now: datetime) -> list[ZaloInbound]
 
 
 def _text(event: Mapping[str, Any], user: str, now: datetime) -> list[ZaloInbound]:
-    message = event.get("message") or {}
-    text, msg_id = str(message.get("text") or "").strip(), message.get("msg_id")
-    if not text or not msg_id:
+    message = event.get("message")
+    if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
+        return []  # signed, but not a text message's shape: nothing to act on
+    text, msg_id = message["text"].strip(), message.get("msg_id")
+    if not text or not _scalar(msg_id):
         return []
     match = _CHOICE.match(text)
     if match is None:
@@ -172,7 +202,8 @@ def _text(event: Mapping[str, Any], user: str, now: datetime) -> list[ZaloInboun
 
 
 def _feedback(event: Mapping[str, Any], now: datetime) -> list[ZaloInbound]:
-    feedback = parse_feedback(event.get("message") or {})
+    message = event.get("message")
+    feedback = parse_feedback(message) if isinstance(message, Mapping) else None
     if feedback is None:
         return []
     # A ZNS rating names no user: the address stays empty, the match is by tracking/msg id.

@@ -53,6 +53,11 @@ def _get(data: Mapping[str, Any], name: str) -> Any:
     return next((data[k] for k in _FIELDS[name] if data.get(k) not in (None, "")), None)
 
 
+def _id_like(value: Any) -> bool:
+    """An id as Zalo sends one: a string or a number (a list or a mapping is a forged shape)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
+
+
 def parse_feedback(data: Mapping[str, Any]) -> ZnsFeedback | None:
     """A rating from the `user_feedback` event's message or a rating/get row; None when unusable."""
     msg_id = _get(data, "msg_id")
@@ -60,10 +65,12 @@ def parse_feedback(data: Mapping[str, Any]) -> ZnsFeedback | None:
         rate = int(data.get("rate"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    if msg_id is None or not 1 <= rate <= 5:
+    if not _id_like(msg_id) or not 1 <= rate <= 5:
         return None
-    feedbacks = data.get("feedbacks") or []
+    listed = data.get("feedbacks")
+    feedbacks: list[Any] = listed if isinstance(listed, list) else []
     tracking = _get(data, "tracking_id")
+    tracking = tracking if _id_like(tracking) else None
     return ZnsFeedback(rate, str(data.get("note") or "").strip(),
                        tuple(str(f).strip() for f in feedbacks if str(f).strip()),
                        str(msg_id), str(tracking) if tracking is not None else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -65,17 +66,38 @@ def parse_url(url: str | URL, schema: str | None = None) -> Target:
     return target
 
 
+class _NoDebug(logging.Filter):
+    """Drops DEBUG records: aiosqlite logs each statement with its parameters, SQLAlchemy's engine each row."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _quiet_driver_logs() -> None:
+    """Keep statement parameters and result rows out of the logs, whatever level the root logger has."""
+    for name in ("aiosqlite", "sqlalchemy.engine.Engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoDebug) for f in logger.filters):
+            logger.addFilter(_NoDebug())
+
+
 def create_engine(target: Target, *, foreign_keys: bool = True) -> AsyncEngine:
-    """Create the async engine for a target (SQLite pragmas, PostgreSQL search_path)."""
+    """Create the async engine for a target (SQLite pragmas, PostgreSQL search_path).
+
+    Statement parameters (phone numbers, chat ids, answers, password hashes) stay out of the
+    engine's log and of its errors' text (`hide_parameters`): an error logged with its traceback
+    names the statement only.
+    """
+    _quiet_driver_logs()
     if not target.is_sqlite:
         args: dict[str, Any] = {}
         if target.schema:
             args["server_settings"] = {"search_path": target.schema}
-        return create_async_engine(target.url, connect_args=args, pool_pre_ping=True)
+        return create_async_engine(target.url, connect_args=args, pool_pre_ping=True, hide_parameters=True)
     path = target.url.database
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(target.url)
+    engine = create_async_engine(target.url, hide_parameters=True)
     _configure_sqlite(engine.sync_engine, foreign_keys=foreign_keys)
     return engine
 
@@ -89,8 +111,10 @@ def create_inline_engine(target: Target) -> Engine | None:
     if not target.is_sqlite or not path or path == ":memory:" or "mode=memory" in str(target.url):
         return None
     url = target.url.set(drivername="sqlite+pysqlite")
+    _quiet_driver_logs()
     # The batch runs on the loop's thread but commits in a worker thread, never both at once.
-    engine = create_sync_engine(url, connect_args={"factory": InlineConnection, "check_same_thread": False})
+    engine = create_sync_engine(url, connect_args={"factory": InlineConnection, "check_same_thread": False},
+                                hide_parameters=True)
     _configure_sqlite(engine, foreign_keys=True)
     return engine
 

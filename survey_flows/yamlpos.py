@@ -42,7 +42,13 @@ class Located:
 
 def load_located(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML document; a syntax error becomes a Problem, never an exception."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: refused before any parsing
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return None, [Problem(file, line, f"YAML syntax error: character {code} is not allowed",
+                              f"Lỗi cú pháp YAML: không được dùng ký tự {code}")]
     try:
         node = loader.get_single_node()
         if node is None:

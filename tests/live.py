@@ -36,13 +36,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(settings: Any) -> Iterator[str]:
-    """Serve the real app over HTTP for the duration of the block; yields its base URL."""
+def serve_app(settings: Any, **app_options: Any) -> Iterator[str]:
+    """Serve the real app (`create_app(settings, **app_options)`) over HTTP for the duration of the block;
+    yields its base URL."""
     from bot.app import create_app
 
     port = free_port()
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(create_app(settings, **app_options))
     ready = threading.Event()
 
     def run() -> None:
@@ -122,7 +123,7 @@ class FakeServer:
     async def start(self) -> None:
         app = web.Application()
         self.routes(app)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)  # a provider's log, not ours (its paths hold tokens)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

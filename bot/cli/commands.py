@@ -148,8 +148,8 @@ async def telegram_set_webhook(settings: Settings) -> None:
     """Register `<HAILONG_PUBLIC_URL>/webhooks/telegram` with the secret and our update types."""
     require_telegram(settings, webhook=True)
     url = f"{settings.public_url}/webhooks/telegram"
-    async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
-        await bot.set_webhook(url, secret_token=settings.telegram_webhook_secret,
+    async with open_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url) as bot:
+        await bot.set_webhook(url, secret_token=settings.telegram_webhook_secret.get_secret_value(),
                               allowed_updates=list(ALLOWED_UPDATES))
     click.echo(f"{say('label.webhook_registered')}: {url}")
 
@@ -158,7 +158,7 @@ async def telegram_poll(settings: Settings, *, rounds: int | None = None) -> int
     """Fetch updates with getUpdates and feed them to the one inbound path, as the webhook does."""
     require_telegram(settings, webhook=False)
     async with open_configured(settings) as db:
-        async with open_bot(settings.telegram_bot_token, settings.telegram_api_base_url) as bot:
+        async with open_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url) as bot:
             await bot.delete_webhook()  # getUpdates is refused while a webhook is set
             quiet_httpx()
             inbox = Inbox(db, settings, Conversations(db, load_schema()))

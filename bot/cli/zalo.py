@@ -30,8 +30,8 @@ class ZaloNotConfigured(HailongError):
 
 def require_zalo(settings: Settings) -> None:
     """Refuse to call Zalo without the app id and a first token pair."""
-    missing = [k for k, v in (("ZALO_APP_ID", settings.zalo_app_id), ("ZALO_APP_SECRET", settings.zalo_app_secret),
-                              ("ZALO_OA_REFRESH_TOKEN", settings.zalo_oa_refresh_token)) if not v]
+    missing = [k for k, v in (("ZALO_APP_ID", settings.zalo_app_id), ("ZALO_APP_SECRET", settings.zalo_app_secret.get_secret_value()),
+                              ("ZALO_OA_REFRESH_TOKEN", settings.zalo_oa_refresh_token.get_secret_value())) if not v]
     if missing:
         raise ZaloNotConfigured(", ".join(missing))
 

@@ -1,4 +1,5 @@
-"""Logs with personal data and secrets masked: phone numbers, bot tokens and survey tokens never reach a log."""
+"""Logs with personal data and secrets masked: phone numbers, bot tokens and survey tokens never reach a log,
+and libraries that log them at DEBUG (SQL parameters, Bot API calls) are kept below that level."""
 
 from __future__ import annotations
 
@@ -45,6 +46,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class AtLeast(logging.Filter):
+    """Drops a logger's records below `level` (attached to a logger: only its own records)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+#: Libraries' loggers that write secrets or personal data below some level, and that level: the
+#: Bot API URL (it holds the bot token) and every call's chat id and text (python-telegram-bot,
+#: DEBUG), request URLs (httpx, INFO). Whatever level the root logger has, these records never
+#: reach a handler. (storage.db does the same for the database drivers' statements and rows.)
+QUIET_BELOW = {"telegram.Bot": logging.INFO, "httpx": logging.WARNING}
+
+
+def guard_library_logs() -> None:
+    """Attach the `QUIET_BELOW` filters (once; called by the app and by `configure_logging`)."""
+    for name, level in QUIET_BELOW.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, AtLeast) for f in logger.filters):
+            logger.addFilter(AtLeast(level))
+
+
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 LOG_FORMATS = ("text", "json")
 
@@ -56,6 +83,7 @@ def _formatter(fmt: str) -> logging.Formatter:
 def configure_logging(level: str, fmt: str = "text") -> None:
     """Root logging with masking; one line per record with the process id (several workers), text or JSON."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    guard_library_logs()
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter())
         handler.setFormatter(_formatter(fmt))

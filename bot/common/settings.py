@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.common.errors import SettingsInvalid
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{0,256}")  # what Telegram accepts as secret_token
+
 
 class Settings(BaseSettings):
-    """Every setting of hailong; `.env.example` lists exactly these keys (a test checks)."""
+    """Every setting of hailong; `.env.example` lists exactly these keys (a test checks).
+
+    Tokens, keys and passwords are `SecretStr` (shown as ********** in a repr, a log or an error):
+    read them with `.get_secret_value()` where they are used, never earlier. The database URL,
+    which may carry a password, is left out of the repr.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="HAILONG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
         populate_by_name=True,
     )
 
-    database_url: str = Field(
-        "sqlite+aiosqlite:///var/hailong.db", description="SQLite (default) or PostgreSQL URL"
+    database_url: str = Field(  # not in repr: a PostgreSQL URL may hold a password
+        "sqlite+aiosqlite:///var/hailong.db", description="SQLite (default) or PostgreSQL URL", repr=False
     )
     public_url: str = Field("http://127.0.0.1:8080", description="Public base URL of survey links")
     host: str = Field("127.0.0.1", description="Address the web server listens on")
@@ -52,11 +60,11 @@ class Settings(BaseSettings):
         description="Sends of one process not yet recorded, at most: a crash repeats at most this many messages",
     )
     # Telegram keys carry no HAILONG_ prefix: the names Telegram's own docs and tools use.
-    telegram_bot_token: str = Field(
-        "", validation_alias="TELEGRAM_BOT_TOKEN", description="Bot token from @BotFather"
+    telegram_bot_token: SecretStr = Field(
+        SecretStr(""), validation_alias="TELEGRAM_BOT_TOKEN", description="Bot token from @BotFather"
     )
-    telegram_webhook_secret: str = Field(
-        "", validation_alias="TELEGRAM_WEBHOOK_SECRET", pattern=r"^[A-Za-z0-9_-]{0,256}$",
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias="TELEGRAM_WEBHOOK_SECRET",
         description="Secret token Telegram sends with every webhook delivery",
     )
     telegram_api_base_url: str = Field(
@@ -73,14 +81,14 @@ class Settings(BaseSettings):
 
     # Zalo keys carry no HAILONG_ prefix either: the names of Zalo's developer console.
     zalo_app_id: str = Field("", validation_alias="ZALO_APP_ID", description="Zalo app id")
-    zalo_app_secret: str = Field("", validation_alias="ZALO_APP_SECRET",
-                                 description="Zalo app secret key (OAuth token refresh)")
-    zalo_oa_secret_key: str = Field("", validation_alias="ZALO_OA_SECRET_KEY",
-                                    description="OA secret key that signs webhook events; empty turns Zalo off")
-    zalo_oa_access_token: str = Field("", validation_alias="ZALO_OA_ACCESS_TOKEN",
-                                      description="First OA access token (stored in the database, then refreshed)")
-    zalo_oa_refresh_token: str = Field("", validation_alias="ZALO_OA_REFRESH_TOKEN",
-                                       description="First OA refresh token (single use; rotated in the database)")
+    zalo_app_secret: SecretStr = Field(SecretStr(""), validation_alias="ZALO_APP_SECRET",
+                                       description="Zalo app secret key (OAuth token refresh)")
+    zalo_oa_secret_key: SecretStr = Field(SecretStr(""), validation_alias="ZALO_OA_SECRET_KEY",
+                                          description="OA secret key that signs webhook events; empty turns Zalo off")
+    zalo_oa_access_token: SecretStr = Field(SecretStr(""), validation_alias="ZALO_OA_ACCESS_TOKEN",
+                                            description="First OA access token (stored in the database, then refreshed)")
+    zalo_oa_refresh_token: SecretStr = Field(SecretStr(""), validation_alias="ZALO_OA_REFRESH_TOKEN",
+                                             description="First OA refresh token (single use; rotated in the database)")
     zalo_zns_rating_template_id: str = Field("", validation_alias="ZALO_ZNS_RATING_TEMPLATE_ID",
                                              description="Approved ZNS service-rating template id")
     zalo_oa_api_base_url: str = Field("https://openapi.zalo.me", validation_alias="ZALO_OA_API_BASE_URL",
@@ -91,20 +99,25 @@ class Settings(BaseSettings):
                                        description="ZNS API host, or a test double")
     zalo_reply_window_hours: int = Field(48, ge=1, le=24 * 7, validation_alias="ZALO_REPLY_WINDOW_HOURS",
                                          description="Hours after a citizen's last message in which the OA may reply free")
+    zalo_event_max_age_seconds: int = Field(
+        600, ge=30, le=24 * 3600,
+        description="Seconds a signed Zalo webhook event may be stamped before or after our clock; older or "
+                    "later events are refused (a replay), so keep it longer than Zalo's retries",
+    )
 
     # SMS keys: Twilio's and eSMS's own names; HAILONG_SMS_* are ours.
     twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID",
                                     description="Twilio account SID (AC…); empty turns Twilio off")
-    twilio_auth_token: str = Field("", validation_alias="TWILIO_AUTH_TOKEN",
-                                   description="Twilio auth token: signs webhooks, authenticates sends")
+    twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias="TWILIO_AUTH_TOKEN",
+                                         description="Twilio auth token: signs webhooks, authenticates sends")
     twilio_from_number: str = Field("", validation_alias="TWILIO_FROM_NUMBER",
                                     description="Sender number in E.164 (when no Messaging Service)")
     twilio_messaging_service_sid: str = Field("", validation_alias="TWILIO_MESSAGING_SERVICE_SID",
                                               description="Messaging Service SID (MG…); wins over the From number")
     twilio_api_base_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_BASE_URL",
                                      description="Twilio REST host, a regional edge or a test double")
-    esms_api_key: str = Field("", validation_alias="ESMS_API_KEY", description="eSMS API key; empty turns eSMS off")
-    esms_secret_key: str = Field("", validation_alias="ESMS_SECRET_KEY", description="eSMS secret key")
+    esms_api_key: SecretStr = Field(SecretStr(""), validation_alias="ESMS_API_KEY", description="eSMS API key; empty turns eSMS off")
+    esms_secret_key: SecretStr = Field(SecretStr(""), validation_alias="ESMS_SECRET_KEY", description="eSMS secret key")
     esms_brandname: str = Field("", validation_alias="ESMS_BRANDNAME",
                                 description="Brand name registered with the carriers (sender id)")
     esms_api_base_url: str = Field("https://rest.esms.vn", validation_alias="ESMS_API_BASE_URL",
@@ -117,9 +130,16 @@ class Settings(BaseSettings):
     smtp_host: str = Field("", description="SMTP server for alert e-mails")
     smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
     smtp_username: str = Field("", description="SMTP user (empty: no login)")
-    smtp_password: str = Field("", description="SMTP password")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
     smtp_from: str = Field("hailong@localhost", description="Sender address of alert e-mails")
     smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be at most 256 of A-Z, a-z, 0-9, _ and -")  # never the value itself
+        return value
 
     @field_validator("twilio_api_base_url", "esms_api_base_url")
     @classmethod

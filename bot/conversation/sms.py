@@ -118,7 +118,7 @@ STATUS_PATH = "/webhooks/twilio/status"
 
 def twilio_config(settings: Settings) -> twilio.TwilioConfig:
     return twilio.TwilioConfig(
-        account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
+        account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token.get_secret_value(),
         from_number=settings.twilio_from_number, messaging_service_sid=settings.twilio_messaging_service_sid,
         api_base_url=settings.twilio_api_base_url, status_callback=settings.public_url + STATUS_PATH,
         unicode=settings.sms_unicode,
@@ -127,7 +127,7 @@ def twilio_config(settings: Settings) -> twilio.TwilioConfig:
 
 def esms_config(settings: Settings) -> esms.EsmsConfig:
     return esms.EsmsConfig(
-        api_key=settings.esms_api_key, secret_key=settings.esms_secret_key, brandname=settings.esms_brandname,
+        api_key=settings.esms_api_key.get_secret_value(), secret_key=settings.esms_secret_key.get_secret_value(), brandname=settings.esms_brandname,
         api_base_url=settings.esms_api_base_url, public_url=settings.public_url,
         unicode=settings.sms_unicode, sandbox=settings.esms_sandbox,
     )
@@ -136,10 +136,10 @@ def esms_config(settings: Settings) -> esms.EsmsConfig:
 @asynccontextmanager
 async def open_sms_sender(settings: Settings) -> AsyncIterator[SmsSender | None]:
     """Twilio when its account is configured, else eSMS when its key is, else None (SMS off)."""
-    if settings.twilio_account_sid and settings.twilio_auth_token:
+    if settings.twilio_account_sid and settings.twilio_auth_token.get_secret_value():
         async with twilio.open_twilio(twilio_config(settings)) as sender:
             yield sender
-    elif settings.esms_api_key and settings.esms_secret_key:
+    elif settings.esms_api_key.get_secret_value() and settings.esms_secret_key.get_secret_value():
         async with esms.open_esms(esms_config(settings)) as sender:
             yield sender
     else:

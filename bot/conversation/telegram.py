@@ -68,8 +68,8 @@ class TelegramNotConfigured(HailongError):
 
 def require_telegram(settings: Settings, *, webhook: bool) -> None:
     """Refuse to talk to Telegram without a token (and, for the webhook, a secret)."""
-    missing = [k for k, v in (("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
-                              ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret or not webhook))
+    missing = [k for k, v in (("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token.get_secret_value()),
+                              ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret.get_secret_value() or not webhook))
                if not v]
     if missing:
         raise TelegramNotConfigured(", ".join(missing))

@@ -80,7 +80,7 @@ class DbTokens:
         try:
             fresh = await refresh_tokens(  # the HTTP call: no transaction is open here
                 self._http, self._settings.zalo_oauth_base_url, app_id=self._settings.zalo_app_id,
-                app_secret=self._settings.zalo_app_secret, refresh_token=leased.refresh_token)
+                app_secret=self._settings.zalo_app_secret.get_secret_value(), refresh_token=leased.refresh_token)
         except BaseException:
             async with self._db.transaction() as s:
                 await end_refresh_lease(s, PROVIDER, owner=owner)
@@ -94,7 +94,8 @@ class DbTokens:
 
     async def _seed(self) -> TokenPair:
         """The first pair comes from the settings; after that the database's pair is the truth."""
-        access, refresh = self._settings.zalo_oa_access_token, self._settings.zalo_oa_refresh_token
+        access = self._settings.zalo_oa_access_token.get_secret_value()
+        refresh = self._settings.zalo_oa_refresh_token.get_secret_value()
         if not (access or refresh):
             raise TokenRefused("no Zalo OA tokens configured")
         now = self._clock()

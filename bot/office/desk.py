@@ -19,6 +19,7 @@ from bot.common.errors import DossierAlreadyEvaluated, DossierNotReturned, Dossi
 from bot.common.settings import Settings
 from bot.conversation.schedule import Scheduler
 from bot.conversation.surveys import send_survey, start_problem
+from bot.office.accounts import Principal
 from bot.office.kiosks import SCANNED
 from bot.office.slips import Slip, slip_pdf, slip_png, telegram_link
 from channels.registry import spec_of
@@ -90,14 +91,18 @@ def read_code(entered: str) -> tuple[str | None, str | None]:
         raise DeskRefused("bad_code") from None
 
 
-async def find_card(db: Database, entered: str) -> DossierCard:
-    """The dossier a code or a survey link names; DeskRefused("bad_code" / "unknown") otherwise."""
+async def find_card(db: Database, entered: str, who: Principal | None = None) -> DossierCard:
+    """The dossier a code or a survey link names, when `who` (if given) sees its agency;
+    DeskRefused("bad_code" / "unknown") otherwise.
+
+    Another agency's dossier is "unknown" with the very values of a code nobody has: the desk never
+    tells a user of one agency that a dossier of another exists.
+    """
     code, token = read_code(entered)
     async with db.transaction() as s:
-        if token is not None:
-            code = await dossier_code_of_token(s, token)
-        card = await dossier_card(s, code) if code else None
-    if card is None:
+        named = await dossier_code_of_token(s, token) if token is not None else code
+        card = await dossier_card(s, named) if named else None
+    if card is None or (who is not None and not who.sees(card.agency_id)):
         raise DeskRefused("unknown", code=code or "")
     return card
 

@@ -187,9 +187,9 @@ def _problem(row: DossierRow, ids: dict[str, int], stored: dict[str, StoredDossi
         return RowError(row.line, f"Cơ quan {row.agency_code} không thuộc quyền quản lý của Ông/Bà.",
                         f"Agency {row.agency_code} is not one you manage.")
     current = stored.get(row.code)
-    if current is not None and current.agency_id not in agencies:
-        return RowError(row.line, f"Hồ sơ {row.code} thuộc cơ quan khác ({current.agency_code}).",
-                        f"Dossier {row.code} belongs to another agency ({current.agency_code}).")
+    if current is not None and current.agency_id not in agencies:  # never name whose it is
+        return RowError(row.line, f"Mã hồ sơ {row.code} không nhập được vào cơ quan của Ông/Bà; hãy kiểm tra lại mã.",
+                        f"Dossier code {row.code} cannot be imported into your agencies; check the code.")
     return None
 
 

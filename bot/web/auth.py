@@ -124,8 +124,10 @@ async def read_staff_form(request: web.Request, *, max_body: int = MAX_FORM) -> 
         raise FormRefused("too_big", 413)
     try:
         form = await request.post()
-    except (web.HTTPRequestEntityTooLarge, ValueError):
+    except web.HTTPRequestEntityTooLarge:
         raise FormRefused("too_big", 413) from None
+    except ValueError:  # not UTF-8, a broken multipart body …: nothing to read, nothing done
+        raise FormRefused("bad_form", 400) from None
     check_csrf(request, str(form.get(CSRF_FIELD, "")))
     return form  # type: ignore[return-value]
 

@@ -1,7 +1,9 @@
 """The staff desk: /staff/desk looks a dossier up by code (typed, scanned, pasted link), then shows it,
 triggers its survey on a channel and prints its QR slip. Staff see their agency; managers its units too.
 
-Thin views over bot.staff_desk; another agency's dossier is 403 whether typed or reached by URL.
+Thin views over bot.office.desk; another agency's dossier gets exactly the answer of a code that does
+not exist (404, the same page), whether typed, scanned, reached by URL or posted to: its existence is
+never told.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bot.office.desk import (
     trigger,
 )
 from bot.office.slips import qr_svg
-from bot.web.auth import ensure_sees, read_staff_form, require, signed_in_user, staff_render
+from bot.web.auth import read_staff_form, require, signed_in_user, staff_render
 from bot.web.keys import DATABASE, SCHEDULER, SENDERS, SETTINGS
 from bot.web.pages import page_lang
 from bot.web.texts import TEXTS, translate
@@ -95,21 +97,19 @@ async def desk_page(request: web.Request) -> web.Response:
     if not entered.strip():
         return _desk_page(request)
     try:
-        card = await find_card(request.app[DATABASE], entered)
+        card = await find_card(request.app[DATABASE], entered, signed_in_user(request))
     except DeskRefused as refusal:
         return _desk_page(request, entered=entered[:300], refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))
-    ensure_sees(request, card.agency_id)
     raise web.HTTPSeeOther(_dossier_path(request, card.code))
 
 
 async def _card(request: web.Request) -> DossierCard | web.Response:
-    """The dossier of the URL, when this user may see it (403 otherwise)."""
+    """The dossier of the URL, when this user may see it (else the page of a code that does not exist)."""
     try:
-        card = await find_card(request.app[DATABASE], request.match_info["code"])
+        card = await find_card(request.app[DATABASE], request.match_info["code"], signed_in_user(request))
     except DeskRefused as refusal:
         return _desk_page(request, entered=request.match_info["code"][:300], refusal=refusal,
                           status=STATUS_OF.get(refusal.reason, 409))
-    ensure_sees(request, card.agency_id)
     return card
 
 

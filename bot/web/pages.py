@@ -41,8 +41,10 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
         raise FormRefused("too_big", 413)
     try:
         form = await request.post()
-    except (web.HTTPRequestEntityTooLarge, ValueError):
+    except web.HTTPRequestEntityTooLarge:
         raise FormRefused("too_big", 413) from None
+    except ValueError:  # not UTF-8, a broken multipart body …: nothing to read, nothing done
+        raise FormRefused("bad_form", 400) from None
     cookie, sent = request.cookies.get(CSRF_COOKIE, ""), str(form.get(CSRF_FIELD, ""))
     # A forged cross-site post can neither read the cookie nor set it (SameSite=Strict).
     if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):

@@ -10,6 +10,7 @@ HAILONG_PUBLIC_URL plus the path and query, never the URL this process sees behi
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -39,10 +40,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     which the Bot API allows): no request of ours, and the spinner stops as the turn commits.
     """
     settings = request.app[SETTINGS]
-    if not (settings.telegram_bot_token and settings.telegram_webhook_secret):
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not (settings.telegram_bot_token.get_secret_value() and secret):
         raise web.HTTPNotFound()
     try:
-        telegram.check_secret(request.headers, settings.telegram_webhook_secret)
+        telegram.check_secret(request.headers, secret)
     except telegram.BadSecret:
         return web.Response(status=401)
     try:
@@ -68,16 +70,23 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 async def zalo_webhook(request: web.Request) -> web.Response:
     """`POST /webhooks/zalo`: verify the signature over the raw body, then record and apply each event.
 
-    Answered 200 only after every event's commit (a turn is database work only, well within the
-    ~2 s Zalo waits); an event that fails answers 500 and is applied when Zalo delivers it again.
+    A signed event stamped more than HAILONG_ZALO_EVENT_MAX_AGE_SECONDS away from our clock is
+    refused like a forged one (401, nothing applied, one warning line). Answered 200 only after
+    every event's commit (a turn is database work only, well within the ~2 s Zalo waits); an event
+    that fails answers 500 and is applied when Zalo delivers it again.
     """
     settings = request.app[SETTINGS]
-    if not settings.zalo_oa_secret_key:
+    secret_key = settings.zalo_oa_secret_key.get_secret_value()
+    if not secret_key:
         raise web.HTTPNotFound()
     inbox, body = request.app[INBOX], await request.read()
     try:
         items = zalo.parse(body, request.headers, app_id=settings.zalo_app_id,
-                           secret_key=settings.zalo_oa_secret_key, now=inbox.now())
+                           secret_key=secret_key, now=inbox.now(),
+                           max_age=timedelta(seconds=settings.zalo_event_max_age_seconds))
+    except zalo.StaleEvent as exc:  # signed, but replayed (or a clock far off): refused like a forgery
+        log.warning("zalo event refused: %s", exc)  # the stamp's distance only, never the user or the text
+        return web.Response(status=401)
     except zalo.BadSignature:
         return web.Response(status=401)
     await _apply_all(request, zalo.events(items))
@@ -87,8 +96,9 @@ async def zalo_webhook(request: web.Request) -> web.Response:
 async def plugin_webhook(request: web.Request) -> web.Response:
     """`POST /webhooks/ext/{channel}`: a registry channel that brings its own parser (see Spec.plugin).
 
-    The plugin authenticates the request before parsing it (Refused: 401); each event then takes
-    the one inbound path, and the answer comes after every commit.
+    The plugin authenticates the request before parsing it (Refused: 401); a signed payload it
+    cannot read answers 400 (one warning line, nothing applied); each event then takes the one
+    inbound path, and the answer comes after every commit.
     """
     plugin = request.app[PLUGINS].get(request.match_info["channel"])
     if plugin is None:
@@ -98,6 +108,9 @@ async def plugin_webhook(request: web.Request) -> web.Response:
         events = plugin.events(WebhookRequest(body, request.headers, request.query), request.app[INBOX].now())
     except Refused:
         return web.Response(status=401)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # authenticated, but not a shape it reads
+        log.warning("%s webhook: payload not read (%s)", request.match_info["channel"], type(exc).__name__)
+        return web.Response(status=400)
     await _apply_all(request, events)
     return web.Response(status=200)
 
@@ -119,10 +132,16 @@ def _public_url(request: web.Request) -> str:
 
 
 async def _twilio_params(request: web.Request) -> tuple[SmsReports, dict[str, str], str]:
-    desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token
+    """The desk, the posted form and the auth token; 400 for a body that is no form at all (Twilio
+    signs the form's fields, so nothing can be authenticated before they are read; Twilio never
+    sends such a body, so nothing retries it)."""
+    desk, token = request.app.get(SMS_REPORTS), request.app[SETTINGS].twilio_auth_token.get_secret_value()
     if desk is None or not token:
         raise web.HTTPNotFound()
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # not UTF-8, a broken multipart body …
+        raise web.HTTPBadRequest() from None
     return desk, {k: str(v) for k, v in form.items()}, token
 
 
@@ -162,7 +181,7 @@ async def twilio_status(request: web.Request) -> web.Response:
 async def esms_status(request: web.Request) -> web.Response:
     """`GET /webhooks/esms/status/{key}`: eSMS's delivery report, keyed by our callback key."""
     desk, settings = request.app.get(SMS_REPORTS), request.app[SETTINGS]
-    if desk is None or not settings.esms_secret_key:
+    if desk is None or not settings.esms_secret_key.get_secret_value():
         raise web.HTTPNotFound()
     try:
         report = esms.parse_report(request.query, request.match_info["key"], esms_config(settings))

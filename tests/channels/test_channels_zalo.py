@@ -6,6 +6,7 @@ shows otherwise, fix `channels.zalo` / `channels.zalo_zns` and these fixtures to
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -16,6 +17,7 @@ from channels.zalo import (
     BadSignature,
     Kind,
     OaSender,
+    StaleEvent,
     check_signature,
     parse,
     parse_refresh,
@@ -29,16 +31,23 @@ from tests.channels.zalo_fake import APP_ID, OA_SECRET, FakeZalo, sign
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 USER = "8470100000001"
+TS = "1764039600000"  # a fixed stamp for the pure parser's tables (it checks no window unless asked)
 
 
-def text_event(msg_id: str, text: str, user: str = USER, ts: str = "1764039600000") -> dict:
-    """A `user_send_text` event as the OA webhook delivers it (envelope UNCONFIRMED)."""
-    return {"app_id": APP_ID, "user_id_by_app": "55", "event_name": "user_send_text", "timestamp": ts,
+def stamp(offset_seconds: float = 0) -> str:
+    """An event `timestamp` (milliseconds) this many seconds from the real clock: the running app
+    refuses events stamped outside HAILONG_ZALO_EVENT_MAX_AGE_SECONDS of its clock."""
+    return str(int((time.time() + offset_seconds) * 1000))
+
+
+def text_event(msg_id: str, text: str, user: str = USER, ts: str | None = None) -> dict:
+    """A `user_send_text` event as the OA webhook delivers it (envelope UNCONFIRMED), stamped now by default."""
+    return {"app_id": APP_ID, "user_id_by_app": "55", "event_name": "user_send_text", "timestamp": ts or stamp(),
             "sender": {"id": user}, "recipient": {"id": "oa-1"}, "message": {"msg_id": msg_id, "text": text}}
 
 
-def follow_event(name: str = "follow", user: str = USER, ts: str = "1764039600000") -> dict:
-    return {"app_id": APP_ID, "oa_id": "oa-1", "event_name": name, "timestamp": ts,
+def follow_event(name: str = "follow", user: str = USER, ts: str | None = None) -> dict:
+    return {"app_id": APP_ID, "oa_id": "oa-1", "event_name": name, "timestamp": ts or stamp(),
             "source": "oa_profile", "follower": {"id": user}}
 
 
@@ -49,7 +58,7 @@ def feedback_event(msg_id: str, rate: int, tracking_id: str | None, note: str = 
                "feedbacks": list(feedbacks)}
     if tracking_id is not None:
         message["tracking_id"] = tracking_id
-    return {"app_id": APP_ID, "oa_id": "oa-1", "event_name": "user_feedback", "timestamp": "1764039600000",
+    return {"app_id": APP_ID, "oa_id": "oa-1", "event_name": "user_feedback", "timestamp": stamp(),
             "message": message}
 
 
@@ -79,13 +88,33 @@ def test_forged_events_are_refused(forge: str) -> None:
         parse(body, headers, app_id=APP_ID, secret_key=secret, now=NOW)
 
 
+@pytest.mark.parametrize(("ts", "fresh"), [
+    (str(int((NOW - timedelta(days=40)).timestamp() * 1000)), False),
+    (str(int((NOW - timedelta(seconds=601)).timestamp() * 1000)), False),
+    (str(int((NOW - timedelta(seconds=599)).timestamp() * 1000)), True),
+    (str(int((NOW + timedelta(seconds=599)).timestamp() * 1000)), True),
+    (str(int((NOW + timedelta(hours=1)).timestamp() * 1000)), False),
+    (int(NOW.timestamp() * 1000), True),
+    ("", False), ("soon", False), ("9" * 40, False),
+])
+def test_signed_events_stamped_outside_the_window_are_refused(ts: object, fresh: bool) -> None:
+    body, headers = sign(text_event("m1", "5") | {"timestamp": ts})
+    assert parse(body, headers, app_id=APP_ID, secret_key=OA_SECRET, now=NOW)  # no window asked: parsed
+    if fresh:
+        assert parse(body, headers, app_id=APP_ID, secret_key=OA_SECRET, now=NOW, max_age=timedelta(seconds=600))
+        return
+    with pytest.raises(StaleEvent) as refused:
+        parse(body, headers, app_id=APP_ID, secret_key=OA_SECRET, now=NOW, max_age=timedelta(seconds=600))
+    assert isinstance(refused.value, BadSignature) and USER not in str(refused.value)
+
+
 PARSE_TABLE = [
     (text_event("m1", "  Hài lòng "), Kind.MESSAGE, USER, "m1", "Hài lòng", None, None),
     (text_event("m2", "c:overall:5"), Kind.CHOICE, USER, "m2", None, "5", "overall"),
     (text_event("m3", "c::2"), Kind.CHOICE, USER, "m3", None, "2", None),
     (text_event("m4", "c:overall:x"), Kind.MESSAGE, USER, "m4", "c:overall:x", None, None),
-    (follow_event(), Kind.FOLLOW, USER, f"follow:{USER}:1764039600000", None, None, None),
-    (follow_event("unfollow"), Kind.UNFOLLOW, USER, f"unfollow:{USER}:1764039600000", None, None, None),
+    (follow_event(ts=TS), Kind.FOLLOW, USER, f"follow:{USER}:{TS}", None, None, None),
+    (follow_event("unfollow", ts=TS), Kind.UNFOLLOW, USER, f"unfollow:{USER}:{TS}", None, None, None),
     (feedback_event("z1", 4, "17"), Kind.FEEDBACK, "", "feedback:z1", None, None, None),
 ]
 

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from live import serve_app_here
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -304,7 +305,8 @@ async def invited_by_sms(db, settings: Settings) -> AsyncIterator[tuple[str, web
     citizen (seeded) has both; the scheduler has sent the SMS invitation. Yields (url, app, Bot API)."""
     api = FakeBotApi()
     await api.start()
-    settings = settings.model_copy(update={"telegram_bot_token": api.token, "telegram_webhook_secret": "s3cret",
+    settings = settings.model_copy(update={"telegram_bot_token": SecretStr(api.token),
+                                           "telegram_webhook_secret": SecretStr("s3cret"),
                                            "telegram_api_base_url": api.base_url})
     now = datetime.now(timezone.utc)
     async with db.transaction() as s:

@@ -57,6 +57,7 @@ from tests.channels.test_channels_zalo import (
     USER,
     feedback_event,
     follow_event,
+    stamp,
     text_event,
 )
 from tests.channels.zalo_fake import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, sign
@@ -188,6 +189,26 @@ async def test_forged_events_are_refused_and_change_nothing(running: Running) ->
     assert len(running.zalo.sent()) == 1
 
 
+async def test_a_signed_event_40_days_old_is_refused_and_changes_nothing(running: Running, caplog) -> None:
+    """A captured delivery replayed later is signed and well formed, but its stamp is outside
+    HAILONG_ZALO_EVENT_MAX_AGE_SECONDS (600 s): refused like a forgery, nothing applied, one line logged."""
+    caplog.set_level(logging.INFO)
+    old = text_event("m1", CODE, ts=stamp(-40 * 24 * 3600))
+    later = text_event("m2", CODE, ts=stamp(3600))  # a stamp an hour ahead of our clock
+    before = await zalo_facts(running.db)
+    assert await running.post(old) == 401
+    assert await running.post(later) == 401
+    assert await zalo_facts(running.db) == before and running.zalo.calls == []
+    async with running.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(InboundMessage)) == 0
+    refusals = [r for r in caplog.records if "zalo event refused" in r.getMessage()]
+    assert [r.levelno for r in refusals] == [logging.WARNING] * 2  # once per refused delivery
+    logged = "\n".join(r.getMessage() for r in refusals)
+    assert USER not in logged and CODE not in logged and "m1" not in logged
+    assert await running.post(text_event("m1", CODE)) == 200  # the same event stamped now is applied
+    assert len(running.zalo.sent()) == 1
+
+
 async def test_redelivered_events_act_once(running: Running) -> None:
     events = [text_event("m1", CODE), text_event("m2", "c:overall:4"), text_event("m3", "c:officer:1"),
               text_event("m4", "bỏ qua")]
@@ -215,7 +236,7 @@ async def test_follow_welcomes_and_unfollow_marks_the_address_unreachable(runnin
     await running.post(follow_event())
     assert running.zalo.texts()[0].startswith("Xin chào!")
     await running.post(text_event("m1", CODE))
-    await running.post(follow_event("unfollow", ts="1764039700000"))
+    await running.post(follow_event("unfollow", ts=stamp(100)))
     async with running.db.transaction() as s:
         address = await s.scalar(select(ContactAddress).where(ContactAddress.channel == "zalo"))
     assert address.unreachable_at is not None
@@ -553,8 +574,8 @@ async def zalo_facts(db) -> tuple:
 
 async def test_follow_unfollow_and_ratings_replayed_three_times_act_once(running: Running) -> None:
     invitation = await send_survey(running.db, running.settings, CODE2, now=datetime.now(UTC))
-    events = [follow_event(), text_event("m1", CODE), follow_event("unfollow", ts="1764039700000"),
-              follow_event(ts="1764039800000"), feedback_event("zns-msg-5", 3, str(invitation.survey_id), "Chậm")]
+    events = [follow_event(), text_event("m1", CODE), follow_event("unfollow", ts=stamp(100)),
+              follow_event(ts=stamp(200)), feedback_event("zns-msg-5", 3, str(invitation.survey_id), "Chậm")]
     for event in events:
         before = await zalo_facts(running.db)
         assert await running.post(event) == 200
@@ -572,6 +593,7 @@ async def test_follow_unfollow_and_ratings_replayed_three_times_act_once(running
         for event in events:
             assert await running.post(event) == 200
     assert await zalo_facts(running.db) == final and running.zalo.calls == calls
-    statuses = await asyncio.gather(*(running.post(follow_event(ts="1764039900000")) for _ in range(3)))
+    again = follow_event(ts=stamp(300))
+    statuses = await asyncio.gather(*(running.post(again) for _ in range(3)))
     assert statuses == [200] * 3 and len(running.zalo.texts()) == 4  # three at once: one welcome
     assert (await answers(running.db, CODE2))[1]["satisfaction.overall"]["value"] == 3

@@ -1,5 +1,5 @@
 """The staff desk: look a dossier up by typed, scanned or pasted code, trigger its survey, print its slip;
-every refusal in words, other agencies' dossiers 403 by the UI and by URL."""
+every refusal in words, other agencies' dossiers unknown (404) by the UI and by URL."""
 
 from __future__ import annotations
 
@@ -117,12 +117,12 @@ def test_staff_types_a_code_triggers_the_web_link_and_sees_the_qr(chromium, live
         page.get_by_label("Mã hồ sơ (gõ, quét mã hoặc dán đường dẫn khảo sát)").fill(EVALUATED)
         page.get_by_role("button", name="Tra cứu").click()
         assert "đã được đánh giá (kiosk tại quầy)" in page.locator('[data-problem="evaluated"]').inner_text()
-        # Another agency's dossier typed into the field: 403.
+        # Another agency's dossier typed into the field: as if no such dossier existed.
         page.get_by_label("Mã hồ sơ (gõ, quét mã hoặc dán đường dẫn khảo sát)").fill(CODES_B[0])
-        with page.expect_response(lambda r: "/staff/desk" in r.url and r.status == 403):
+        with page.expect_response(lambda r: "/staff/desk" in r.url and r.status == 404):
             page.get_by_role("button", name="Tra cứu").click()
-        assert page.locator('h1[data-page="forbidden"]').inner_text() == "Không có quyền"
-        page.screenshot(path=screenshot_path("desk-forbidden"), full_page=True)
+        assert "Không tìm thấy hồ sơ" in page.locator("[data-refusal]").inner_text()
+        page.screenshot(path=screenshot_path("desk-other-agency"), full_page=True)
         page.close()
     token, status = survey_of(live_db_url, CODES_A[0])
     assert link.endswith(token) and status == "invited"
@@ -132,7 +132,7 @@ def test_staff_types_a_code_triggers_the_web_link_and_sees_the_qr(chromium, live
     assert survey_of(live_db_url, PENDING_A) is None and survey_of(live_db_url, CODES_B[0]) is None
 
 
-def test_refusals_change_nothing_and_other_agencies_are_403_by_url(live_db_url) -> None:
+def test_refusals_change_nothing_and_other_agencies_are_unknown_by_url(live_db_url) -> None:
     seeded = seed_desk(live_db_url)
     with serve_app(seeded.settings) as base:
         client, csrf = signed_in(base, "staff_a")
@@ -150,16 +150,16 @@ def test_refusals_change_nothing_and_other_agencies_are_403_by_url(live_db_url) 
         assert status == 400 and "không đúng dạng" in page
         status, page = client.get(path_of("nope"))
         assert status == 400
-        # Agency B's dossier: 403 typed, by URL, and on every post.
-        assert client.get("/staff/desk?code=" + quote(CODES_B[0]))[0] == 403
-        assert client.get(path_of(CODES_B[0]))[0] == 403
-        assert client.post(path_of(CODES_B[0]) + "/trigger", {"_csrf": csrf, "channel": "web"})[0] == 403
-        assert client.post(path_of(CODES_B[0]) + "/slip", {"_csrf": csrf, "format": "png"})[0] == 403
+        # Agency B's dossier: not found typed, by URL, and on every post (its existence is not told).
+        assert client.get("/staff/desk?code=" + quote(CODES_B[0]))[0] == 404
+        assert client.get(path_of(CODES_B[0]))[0] == 404
+        assert client.post(path_of(CODES_B[0]) + "/trigger", {"_csrf": csrf, "channel": "web"})[0] == 404
+        assert client.post(path_of(CODES_B[0]) + "/slip", {"_csrf": csrf, "format": "png"})[0] == 404
         # Staff see their own agency only; the manager sees its units too; a viewer has no desk.
-        assert client.get(path_of(UNIT_CODE))[0] == 403
+        assert client.get(path_of(UNIT_CODE))[0] == 404
         manager, _ = signed_in(base, "manager_a")
         assert manager.get(path_of(UNIT_CODE))[0] == 200
-        assert manager.get(path_of(CODES_B[0]))[0] == 403
+        assert manager.get(path_of(CODES_B[0]))[0] == 404
         viewer, _ = signed_in(base, "viewer_a")
         assert viewer.get("/staff/desk")[0] == 403
         # A post without the session's CSRF token: 403, no survey.

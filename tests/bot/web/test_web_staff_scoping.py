@@ -1,11 +1,13 @@
 """A ward never sees another ward's data: staff, viewers and managers of agency A are refused
-agency B's dossier, report, export, settings, users and API keys, in the UI and by typed URL."""
+agency B's report, export, settings, users and API keys, in the UI and by typed URL; B's dossiers
+are answered exactly as codes that do not exist (the desk, the trigger, the slip, the import
+preview), so not even their existence is told."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from live import screenshot_path, serve_app
+from live import run_async, screenshot_path, serve_app
 from staffkit import (
     AGENCY_A,
     AGENCY_B,
@@ -16,6 +18,7 @@ from staffkit import (
     get_bytes,
     seed_staff,
     signed_in,
+    stored_audit,
 )
 
 
@@ -24,7 +27,7 @@ def _report(agency: str, fmt: str | None = None) -> str:
     return ("/staff/reports/export?" if fmt else "/staff/reports?") + urlencode(query)
 
 
-def test_staff_of_a_get_403_on_b_in_the_ui_and_by_url(chromium, live_db_url) -> None:
+def test_staff_of_a_are_refused_b_in_the_ui_and_by_url(chromium, live_db_url) -> None:
     seeded = seed_staff(live_db_url)
     with serve_app(seeded.settings) as base:
         page = chromium.new_page()
@@ -34,10 +37,10 @@ def test_staff_of_a_get_403_on_b_in_the_ui_and_by_url(chromium, live_db_url) -> 
         with page.expect_response(lambda r: "/staff/desk" in r.url and r.request.method == "GET"
                                   and r.status != 302) as typed:
             page.get_by_label("Mã hồ sơ", exact=False).press("Enter")
-        assert typed.value.status == 403 and "Không có quyền" in page.content()
-        page.screenshot(path=screenshot_path("scoping-desk-403"), full_page=True)
-        for path in (f"/staff/desk/{CODES_B[0]}", _report(AGENCY_B), _report(AGENCY_B, "xlsx"),
-                     _report(AGENCY_A), "/admin/flows", "/admin/audit"):
+        assert typed.value.status == 404 and "Không tìm thấy hồ sơ" in page.content()  # as if it did not exist
+        page.screenshot(path=screenshot_path("scoping-desk-unknown"), full_page=True)
+        assert page.goto(f"{base}/staff/desk/{CODES_B[0]}").status == 404
+        for path in (_report(AGENCY_B), _report(AGENCY_B, "xlsx"), _report(AGENCY_A), "/admin/flows", "/admin/audit"):
             assert page.goto(base + path).status == 403, path  # staff: their desk only
         assert page.goto(f"{base}/staff/desk/{CODES_A[0]}").status == 200
         page.close()
@@ -100,7 +103,7 @@ def _tampered_export_links_are_403(page, base: str) -> None:
 
 def test_every_b_url_is_403_for_every_user_of_a(live_db_url) -> None:
     seeded = seed_staff(live_db_url)
-    b_urls = [f"/staff/desk/{CODES_B[0]}", _report(AGENCY_B), _report(AGENCY_B, "xlsx"), _report(AGENCY_B, "csv"),
+    b_urls = [_report(AGENCY_B), _report(AGENCY_B, "xlsx"), _report(AGENCY_B, "csv"),
               f"/admin/settings?agency={AGENCY_B}", f"/admin/agencies/{AGENCY_B}/api-keys"]
     with serve_app(seeded.settings) as base:
         for username in ("staff_a", "viewer_a", "manager_a"):
@@ -108,8 +111,82 @@ def test_every_b_url_is_403_for_every_user_of_a(live_db_url) -> None:
             for path in b_urls:
                 status, page = client.get(path)
                 assert status == 403 and "Không có quyền" in page and "Not allowed" in page, (username, path)
+            # B's dossier: the desk's roles are told it does not exist, the viewer has no desk at all.
+            status, _ = client.get(f"/staff/desk/{CODES_B[0]}")
+            assert status == (403 if username == "viewer_a" else 404), username
             status, _ = client.post(f"/staff/desk/{CODES_B[0]}/trigger", {"_csrf": csrf, "channel": "web"})
-            assert status == 403, username
+            assert status == (403 if username == "viewer_a" else 404), username
         admin, _ = signed_in(base, "admin")
-        for path in b_urls:
+        for path in (*b_urls, f"/staff/desk/{CODES_B[0]}"):
             assert get_bytes(admin, path)[0] == 200, path
+
+
+NOWHERE = f"{AGENCY_B}-261118-0099"  # B's form, B's length: a dossier nobody has
+HIDDEN = "@@CODE@@"
+
+
+def _same(body: str, code: str) -> str:
+    """The body with the code asked for (raw or in a URL) made one placeholder, to compare two codes' answers."""
+    for form in (code, code.lower()):
+        body = body.replace(quote(form, safe=""), HIDDEN).replace(form, HIDDEN)
+    return body
+
+
+def test_another_agencys_dossier_is_answered_as_a_code_that_does_not_exist(live_db_url) -> None:
+    from bot.conversation.surveys import survey_link
+
+    seeded = seed_staff(live_db_url)
+    b_token = run_async(_survey_token(live_db_url, CODES_B[0]))  # B's dossier has a survey and a link
+    b_link, nowhere_link = survey_link(seeded.settings, b_token), survey_link(seeded.settings, "Z" * len(b_token))
+    before = stored_audit(live_db_url, "survey.")
+    with serve_app(seeded.settings) as base:
+        for username in ("staff_a", "manager_a"):
+            client, csrf = signed_in(base, username)
+            asks = [
+                ("GET", lambda c: "/staff/desk?code=" + quote(c), None),
+                ("GET", lambda c: "/staff/desk?code=" + quote(c.lower()), None),
+                ("GET", lambda c: "/staff/desk/" + quote(c, safe=""), None),
+                ("POST", lambda c: f"/staff/desk/{quote(c, safe='')}/trigger", {"_csrf": csrf, "channel": "web"}),
+                ("POST", lambda c: f"/staff/desk/{quote(c, safe='')}/trigger", {"_csrf": csrf, "channel": "sms"}),
+                ("POST", lambda c: f"/staff/desk/{quote(c, safe='')}/slip", {"_csrf": csrf, "format": "pdf"}),
+                ("POST", lambda c: f"/staff/desk/{quote(c, safe='')}/slip", {"_csrf": csrf, "format": "png"}),
+            ]
+            for method, path, form in asks:
+                answers = []
+                for code in (CODES_B[0], NOWHERE):
+                    status, body = client.get(path(code)) if form is None else client.post(path(code), form)
+                    answers.append((status, _same(body, code)))
+                assert answers[0] == answers[1], (username, method, path(CODES_B[0]))
+                assert answers[0][0] == 404 and "Không tìm thấy hồ sơ" in answers[0][1]
+            # A survey link of B's dossier, scanned or pasted: as a link nobody was given.
+            answers = [(status, _same(body, link)) for link in (b_link, nowhere_link)
+                       for status, body in [client.get("/staff/desk?code=" + quote(link))]]
+            assert answers[0] == answers[1] and answers[0][0] == 404 and CODES_B[0] not in answers[0][1]
+    assert stored_audit(live_db_url, "survey.") == before  # nothing triggered, no slip printed, nothing written
+
+
+async def _survey_token(url: str, code: str) -> str:
+    from datetime import datetime, timezone
+
+    from bot.common.settings import load_settings
+    from bot.conversation.surveys import send_survey
+    from storage import open_database
+
+    async with open_database(url) as db:
+        settings = load_settings(env_file=None, database_url=url)
+        return (await send_survey(db, settings, code, now=datetime.now(timezone.utc))).token
+
+
+def test_the_import_preview_never_names_another_agency(live_db_url) -> None:
+    from test_web_imports import HEADER, upload
+
+    seeded = seed_staff(live_db_url)
+    rows = [f"{CODES_B[0]},{AGENCY_A},10,2026-11-18,2026-11-19,2026-11-19,HT-01,,CB01,",  # B's, claimed for A
+            f"{NOWHERE},{AGENCY_A},2,2026-11-18,,,,,,"]
+    with serve_app(seeded.settings) as base:
+        client, csrf = signed_in(base, "manager_a")
+        status, page = upload(client, csrf, "hoso.csv", (HEADER + "\n".join(rows) + "\n").encode())
+    assert status == 200 and "hoso.csv" in page
+    assert AGENCY_B + " " not in page and f"({AGENCY_B})" not in page and "Phường 2" not in page
+    assert "cơ quan khác" not in page and "another agency" not in page
+    assert f"Mã hồ sơ {CODES_B[0]} không nhập được" in page and f"Dossier code {CODES_B[0]} cannot be imported" in page
