@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,14 +49,39 @@ async def import_dossiers(settings: Settings, path: Path, *, now: datetime) -> i
     """Import a dossier CSV; returns the exit code (1 when any row was rejected)."""
     rows, errors = read_rows(path)
     async with open_configured(settings) as db:
-        with click.progressbar(length=len(rows), label=say("progress_import"), file=click.get_text_stream("stderr")) as bar:
-            result = await write_rows(db, rows, now=now, progress=bar.update)
+        with import_progress(len(rows)) as progress:
+            result = await write_rows(db, rows, now=now, progress=progress)
     errors = sorted(errors + result.errors, key=lambda e: e.line)
     for error in errors:
         click.echo(f"{path}:{error}", err=True)
     click.echo(lines("import_done", total=result.created + result.updated, created=result.created,
                      updated=result.updated, rejected=len(errors)))
     return 1 if errors else 0
+
+
+PROGRESS_EVERY = 2000  # rows between two progress lines when stderr is not a terminal
+
+
+@contextmanager
+def import_progress(total: int, *, every: int = PROGRESS_EVERY) -> Iterator[Callable[[int], None]]:
+    """Show an import's progress on stderr: a bar on a terminal, else a line every `every` rows (logs, CI)."""
+    stream = click.get_text_stream("stderr")
+    if stream.isatty():
+        with click.progressbar(length=total, label=say("progress_import"), file=stream) as bar:
+            yield bar.update
+        return
+    started, done, shown = time.monotonic(), 0, 0
+
+    def update(count: int) -> None:
+        nonlocal done, shown
+        done += count
+        if done - shown >= every or (done == total and shown < total):
+            shown = done
+            seconds = time.monotonic() - started
+            click.echo(f"{say('progress_import')}: {done:,}/{total:,} ({done * 100 // max(total, 1)}%, "
+                       f"{done / max(seconds, 1e-9):,.0f}/s)", err=True)
+
+    yield update
 
 
 async def send(

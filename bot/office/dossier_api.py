@@ -34,6 +34,7 @@ from storage import (
     has_evaluation,
     upsert_dossier,
 )
+from storage.bulk import dossier_agencies
 from survey_flows import DossierStatus, InvalidDossierCode, normalize_code
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -118,6 +119,13 @@ async def put_dossier(db: Database, agency: Agency, raw_code: str, body: Dossier
     return {"code": code, "created": bool(result.created)} | await dossier_json(db, agency, code)
 
 
+def _code_or_none(raw: str) -> str | None:
+    try:
+        return normalize_code(raw)
+    except InvalidDossierCode:
+        return None
+
+
 def _stored_code(scope: Scope, part: str) -> str:
     """The agency code as stored (codes are compared upper-cased)."""
     return scope.agency.code if part == scope.agency.code.upper() else part
@@ -133,26 +141,26 @@ async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetim
     results: list[dict[str, Any]] = [{} for _ in body.dossiers]
     rows = []
     seen: set[str] = set()
-    async with db.transaction() as s:
-        for index, item in enumerate(body.dossiers):
-            try:
-                code = dossier_code(item.code)
-                results[index] = {"index": index, "code": code}
-                part, _ = scope.agency_of(code)
-                if code in seen:
-                    raise BadInput(f"Mã hồ sơ {code} lặp lại trong lô.", f"Dossier code {code} appears twice in the batch.")
-                seen.add(code)
-                existing = await find_dossier(s, code)
-                if existing is not None and existing.agency_id not in scope.codes.values():
-                    raise DossierUnknown(code)
-                row = check_row(index + 1, {**_raw(item), "code": code, "agency_code": _stored_code(scope, part)})
-                if isinstance(row, RowError):
-                    raise BadInput(row.vi, row.en)
-            except HailongError as exc:
-                results[index] = {"index": index, "code": results[index].get("code", item.code), "result": "error",
-                                  "error": {"code": exc.code, "message": {"vi": exc.vi, "en": exc.en}}}
-                continue
-            rows.append(row)
+    async with db.transaction() as s:  # the batch's stored dossiers, read at once: code -> agency id
+        stored = await dossier_agencies(s, {_code_or_none(item.code) for item in body.dossiers} - {None})
+    for index, item in enumerate(body.dossiers):
+        try:
+            code = dossier_code(item.code)
+            results[index] = {"index": index, "code": code}
+            part, _ = scope.agency_of(code)
+            if code in seen:
+                raise BadInput(f"Mã hồ sơ {code} lặp lại trong lô.", f"Dossier code {code} appears twice in the batch.")
+            seen.add(code)
+            if code in stored and stored[code] not in scope.codes.values():
+                raise DossierUnknown(code)
+            row = check_row(index + 1, {**_raw(item), "code": code, "agency_code": _stored_code(scope, part)})
+            if isinstance(row, RowError):
+                raise BadInput(row.vi, row.en)
+        except HailongError as exc:
+            results[index] = {"index": index, "code": results[index].get("code", item.code), "result": "error",
+                              "error": {"code": exc.code, "message": {"vi": exc.vi, "en": exc.en}}}
+            continue
+        rows.append(row)
     written = await write_rows(db, rows, now=now)
     failed = {e.line: e for e in written.errors}
     for row in rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,7 @@ COLUMNS = (
 )
 REQUIRED = COLUMNS[:4]
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,11 @@ def _date(value: str, column: str, *, required: bool = True) -> date | None:
         if required:
             raise _Bad(f"Thiếu {column}.", f"{column} is empty.")
         return None
+    if _ISO_DAY.fullmatch(value):  # the common case, without strptime's cost (20,000 rows: 3 dates each)
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # 2021-02-30: refused below, in the same words
     for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).date()
