@@ -113,7 +113,11 @@ def test_a_hidden_group_cannot_be_worked_out_from_the_agency_page(chromium, tmp_
         assert set(rows) == {"Thủ tục P1", "Thủ tục P2", "Thủ tục P3"}
         assert rows["Thủ tục P1"][0] == "7" and "%" in rows["Thủ tục P1"][4]  # published
         for hidden in ("Thủ tục P2", "Thủ tục P3"):  # 2 evaluations, and 6 withheld with it
-            assert len(rows[hidden]) == 2 and rows[hidden][0] == "—" and "Không công bố" in rows[hidden][1]
+            assert len(rows[hidden]) == 2 and rows[hidden][0] == "—\u00a0*" and rows[hidden][1] == "Không công bố"
+        # Why, once under the table (the rows' "*" link to it), not on every row.
+        assert page.locator("#note-procedure").inner_text().startswith("* Không công bố: nhóm dưới 5 phiếu")
+        assert page.content().count("hoặc nhóm được ẩn kèm") == 2  # procedures and channels, once each
+        assert page.locator("#drill-procedure a.mark").first.get_attribute("href") == "#note-procedure"
         channels = page.locator("#drill-channel tbody").inner_text()
         assert "11" in channels and channels.count("Không công bố") == 2  # telegram 2, web 2 hide each other
         page.screenshot(path=screenshot_path("public-results-complementary"), full_page=True)
