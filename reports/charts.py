@@ -11,6 +11,7 @@ The words (title, what a missing or withheld figure is called) come from the cal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from reports.formats import percent
@@ -23,7 +24,7 @@ BAR = 1.1  # em: the height of a bar
 GAP = 0.7  # em: between two rows
 
 
-def trend_svg(points: list[tuple[str, float | None]], lang: str = "vi", title: str = "",
+def trend_svg(points: Sequence[tuple[str, float | None]], lang: str = "vi", title: str = "",
               missing: str = "—") -> str:
     """The satisfaction rate per quarter, one row each: "2026-Q3: 82,7 %" above a bar on a 0–100 % scale;
     a quarter without a (published) rate says `missing` and has an empty track."""
@@ -36,7 +37,7 @@ def trend_svg(points: list[tuple[str, float | None]], lang: str = "vi", title: s
     return _svg(y, title, parts)
 
 
-def levels_svg(rows: list[tuple[str, tuple[float | None, ...] | None]], lang: str = "vi", title: str = "",
+def levels_svg(rows: Sequence[tuple[str, Sequence[float | None] | None]], lang: str = "vi", title: str = "",
                withheld: str = "< 5") -> str:
     """One stacked bar per agency, its whole name above it: the shares of each level (very satisfied,
     satisfied, not satisfied); an agency whose figures are not published says `withheld` instead."""
@@ -81,7 +82,7 @@ def _svg(height: float, title: str, parts: list[str]) -> str:
             + "".join(parts) + "</svg>")
 
 
-def _bar(y: float, segments: list[tuple[float | None, str]], lang: str) -> str:
+def _bar(y: float, segments: Sequence[tuple[float | None, str]], lang: str) -> str:
     """A track the full width, and the segments on it from the left (percent of the width each, the
     figure as its tooltip)."""
     out = [f'<rect x="0" y="{_em(y)}" width="100%" height="{_em(BAR)}" fill="{TRACK}"/>']

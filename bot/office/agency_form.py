@@ -165,7 +165,7 @@ def _alerts(form: Form, problems: Problems) -> dict[str, Any]:
 
 def _contact(form: Form, problems: Problems) -> dict[str, str]:
     """The agency's public address, phone and e-mail (each may be empty); a form without one keeps it."""
-    values = {k: " ".join(_one(form, k).split()) for k in ("address", "phone", "email") if k in form}
+    values: dict[str, str] = {k: " ".join(_one(form, k).split()) for k in ("address", "phone", "email") if k in form}
     if len(values.get("address", "")) > MAX_ADDRESS:
         problems["address"] = ("admin_err_address", {"n": MAX_ADDRESS})
     if values.get("phone") and not PHONE.match(values["phone"]):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bot.office.staff_reports import (
     ALL,
@@ -108,28 +108,34 @@ async def reports_page(request: web.Request) -> web.Response:
 
 
 def summary_words(lang: str, agency: str, period: Period, summary: Row,
-                  trend: list[tuple[str, float | None]]) -> list[str]:
+                  trend: list[tuple[str, float | None]]) -> list[Markup]:
     """The chosen period in a few sentences: how many evaluations, the rate and band, how many were not
-    satisfied, and the change from the quarter before (a quarter's report only)."""
-    def pct(x: float | None) -> str:
-        return formats.percent(x, lang)
-    words = [translate("sr_said_count", lang, agency=agency, period=period.name,
-                       first=formats.day(period.first, lang), last=formats.day(period.last, lang),
-                       n=formats.number(summary.evaluations, lang))]
+    satisfied, and the change from the quarter before (a quarter's report only). Period names and
+    figures never break across lines ("2026-" / "Q3")."""
+    def whole(text: str) -> Markup:
+        return Markup('<span class="nowrap">{}</span>').format(text)
+
+    def said(key: str, **values: str | Markup) -> Markup:
+        return Markup(translate(key, lang, **{k: escape(v) for k, v in values.items()}))
+
+    def pct(x: float | None) -> Markup:
+        return whole(formats.percent(x, lang))
+    words = [said("sr_said_count", agency=agency, period=whole(period.name), first=formats.day(period.first, lang),
+                  last=formats.day(period.last, lang), n=formats.number(summary.evaluations, lang))]
     if not summary.evaluations:
         return words
     band = summary.band.name.get(lang) if summary.band else "—"
-    words.append(translate("sr_said_rate", lang, rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
-                           band=band))
+    words.append(said("sr_said_rate", rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
+                      band=band))
     if summary.levels is not None and summary.shares is not None:
-        words.append(translate("sr_said_not_satisfied", lang, n=formats.number(summary.levels[2], lang),
-                               share=pct(summary.shares[2])))
+        words.append(said("sr_said_not_satisfied", n=formats.number(summary.levels[2], lang),
+                          share=pct(summary.shares[2])))
     before = trend[-2] if len(trend) >= 2 and "-Q" in period.name else None
     if before is not None and before[1] is not None and summary.rate is not None:
         diff = round(summary.rate - before[1], 1)
         key = "sr_said_up" if diff > 0 else "sr_said_down" if diff < 0 else "sr_said_same"
-        words.append(translate(key, lang, diff=formats.number(abs(diff), lang, 1), quarter=before[0],
-                               rate=pct(before[1])))
+        words.append(said(key, diff=formats.number(abs(diff), lang, 1), quarter=whole(before[0]),
+                          rate=pct(before[1])))
     return words
 
 

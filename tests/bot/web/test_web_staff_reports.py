@@ -431,3 +431,20 @@ def test_the_reports_page_fits_a_phone_and_a_desktop(chromium, live_db_url, widt
         assert "Down 33.3 percentage points on 2026-Q3 (100.0%)" in page.locator("#sr-said").inner_text()
         assert_fits(measure(page), scroll_boxes=True)
         context.close()
+
+
+def test_the_summary_in_words_escapes_names_and_keeps_periods_whole() -> None:
+    from bot.web.staff_reports import summary_words
+    from reports.results import Row
+
+    row = Row(key=None, label="x", evaluations=3, levels=(1, 1, 1), shares=(33.3, 33.3, 33.4), rate=66.7, rates={},
+              means={}, total=9.0, band=None)
+    said = " ".join(summary_words("vi", "<b>A & B</b>", parse_period("2026-Q4"), row,
+                                  [("2026-Q3", 66.7), ("2026-Q4", 66.7)]))
+    assert "&lt;b&gt;A &amp; B&lt;/b&gt; có 3 phiếu" in said and "<b>" not in said
+    assert '<span class="nowrap">2026-Q4</span>' in said and "Bằng quý <span class=\"nowrap\">2026-Q3</span>" in said
+    # A year's report is not compared with a quarter; an empty period says only how many (none).
+    empty = Row(key=None, label="x", evaluations=0, levels=None, shares=None, rate=None, rates={}, means={},
+                total=None, band=None)
+    assert len(summary_words("en", "A", parse_period("2026"), row, [("2026-Q3", 50.0), ("2026-Q4", 66.7)])) == 3
+    assert len(summary_words("en", "A", parse_period("2026-Q4"), empty, [("2026-Q3", 50.0), ("2026-Q4", None)])) == 1
