@@ -42,11 +42,22 @@ class PublicPage:
     levels_svg: str
 
 
+#: What the charts say when the caller gives no words of its own (the page passes its catalogs' words).
+CHART_WORDS = {
+    "vi": {"trend_title": "Tỷ lệ hài lòng theo quý", "levels_title": "Mức độ hài lòng theo cơ quan",
+           "missing": "—", "withheld": "< 5"},
+    "en": {"trend_title": "Satisfaction rate by quarter", "levels_title": "Satisfaction levels by agency",
+           "missing": "—", "withheld": "< 5"},
+}
+
+
 async def public_page(
     s: AsyncSession, period_name: str, *, bands: tuple[Band, ...], now: datetime, lang: str = "vi",
     agency_id: int | None = None, window: Window = Window.CUTOFF, cutoff_day: int = 15,
+    words: Mapping[str, str] | None = None,
 ) -> PublicPage:
-    """Every published figure, each group under 5 evaluations already emptied."""
+    """Every published figure, each group under 5 evaluations already emptied; the charts say `words`
+    (keys of CHART_WORDS)."""
     period = parse_period(period_name, window, cutoff_day)
     results = await build_results(s, period, bands=bands, now=now, agency_id=agency_id, drill=PUBLIC_DRILL,
                                   cutoff_day=cutoff_day)
@@ -56,20 +67,29 @@ async def public_page(
     total = make_row(pool(shown), "Tổng cộng", bands).public()
     one = results.agencies[0] if agency_id is not None and results.agencies else None
     drill = protect(one.drill, await store.procedure_fields(s)) if one else {}
-    quarters = quarters_up_to(period.name, TREND_QUARTERS)
+    points = await quarter_rates(s, period.name, agency_id=agency_id, window=window, cutoff_day=cutoff_day)
+    said = {**CHART_WORDS.get(lang, CHART_WORDS["vi"]), **(words or {})}
+    levels = [(r.label, r.shares) for _, r in rows]
+    return PublicPage(results, rows, drill, total, trend_svg(points, lang, said["trend_title"], said["missing"]),
+                      levels_svg(levels, lang, said["levels_title"], said["withheld"]))
+
+
+async def quarter_rates(
+    s: AsyncSession, period_name: str, *, agency_id: int | None, window: Window = Window.CUTOFF,
+    cutoff_day: int = 15, count: int = TREND_QUARTERS, min_group: int = MIN_PUBLIC_GROUP,
+) -> list[tuple[str, float | None]]:
+    """(quarter, satisfaction rate) of the `count` quarters up to the one that ends the period, oldest
+    first, each over the agencies with at least `min_group` responses in its window (1: every agency,
+    for staff; the public page's 5 otherwise). The facts must be fresh (build_results refreshes them)."""
+    quarters = quarters_up_to(period_name, count)
     windows = [(p.first, p.last) for p in (parse_period(q, window, cutoff_day) for q in quarters)]
     trend = await rollup.trend(s, windows=windows, agency_id=agency_id, grid=cutoff_day)
-    points = [(q, _published_rate(by_agency)) for q, by_agency in zip(quarters, trend)]
-    title = ("Tỷ lệ hài lòng theo quý" if lang == "vi" else "Satisfaction rate by quarter")
-    levels = [(r.label, r.shares) for _, r in rows]
-    return PublicPage(results, rows, drill, total, trend_svg(points, lang, title),
-                      levels_svg(levels, lang, "Mức độ hài lòng theo cơ quan" if lang == "vi" else
-                                 "Satisfaction levels by agency"))
+    return [(q, _published_rate(by_agency, min_group)) for q, by_agency in zip(quarters, trend)]
 
 
-def _published_rate(by_agency: dict[int, tuple[int, int]]) -> float | None:
-    """The satisfaction rate of the agencies with at least 5 responses in a window."""
-    shown = [(k, n) for k, n in by_agency.values() if n >= MIN_PUBLIC_GROUP]
+def _published_rate(by_agency: dict[int, tuple[int, int]], min_group: int = MIN_PUBLIC_GROUP) -> float | None:
+    """The satisfaction rate of the agencies with at least `min_group` responses in a window."""
+    shown = [(k, n) for k, n in by_agency.values() if n >= max(min_group, 1)]
     return percent(sum(k for k, _ in shown), sum(n for _, n in shown))
 
 

@@ -98,3 +98,14 @@ async def level_counts(s: AsyncSession, *, field: str) -> list[tuple[int, int, i
         .order_by(Evaluation.agency_id, Answer.level)
     )
     return [(agency, level, n) for agency, level, n in await s.execute(stmt)]
+
+
+async def level_span(s: AsyncSession, *, field: str) -> tuple[datetime, datetime] | None:
+    """When the first and the last evaluation that answered `field` with a level were completed (None: none yet)."""
+    stmt = (
+        select(func.min(Evaluation.completed_at), func.max(Evaluation.completed_at))
+        .join(Answer, Answer.evaluation_id == Evaluation.id)
+        .where(Answer.field == field, Answer.level.is_not(None))
+    )
+    first, last = (await s.execute(stmt)).one()
+    return (first, last) if first is not None and last is not None else None

@@ -30,6 +30,8 @@ WINDOW = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\
 TEMPLATE_ID = re.compile(r"^[0-9]{1,20}$")
 TELEGRAM_CHAT = re.compile(r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
 EMAIL = re.compile(r"^[^@\s,;]{1,64}@[^@\s,;]{1,190}\.[A-Za-z]{2,}$")
+PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{4,28}[0-9]$")  # an office number as people write it: 028 3930 1234
+MAX_ADDRESS = 300
 Problems = dict[str, tuple[str, dict[str, Any]]]
 Form = dict[str, list[str]]
 
@@ -161,6 +163,18 @@ def _alerts(form: Form, problems: Problems) -> dict[str, Any]:
     return {"rule": rule, "days": days, "telegram_chat": chat, "email": email}
 
 
+def _contact(form: Form, problems: Problems) -> dict[str, str]:
+    """The agency's public address, phone and e-mail (each may be empty); a form without one keeps it."""
+    values: dict[str, str] = {k: " ".join(_one(form, k).split()) for k in ("address", "phone", "email") if k in form}
+    if len(values.get("address", "")) > MAX_ADDRESS:
+        problems["address"] = ("admin_err_address", {"n": MAX_ADDRESS})
+    if values.get("phone") and not PHONE.match(values["phone"]):
+        problems["phone"] = ("admin_err_phone", {})
+    if values.get("email") and not EMAIL.match(values["email"]):
+        problems["email"] = ("admin_err_email", {})
+    return values
+
+
 def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[str, Any], Problems]:
     """The values the form asks for, and the problems (store nothing unless there are none)."""
     problems: Problems = {}
@@ -177,6 +191,7 @@ def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[st
         "report_cutoff_day": _int(form, "report_cutoff_day", 1, 28, problems),
         "alerts": _alerts(form, problems),
     }
+    values |= _contact(form, problems)
     for name, (low, high) in RETENTION_BOUNDS.items():  # a form without them keeps the defaults
         values[name] = _int(form, name, low, high, problems) if name in form else RETENTION_DEFAULTS[name]
     if values["zalo_zns_template_id"] and not TEMPLATE_ID.match(values["zalo_zns_template_id"]):

@@ -10,7 +10,9 @@ Every value lives under the key the rest of the code already reads in `agencies.
 - reports: `rating_bands` (the schema's band form), `report_window`, `report_cutoff_day`
   (read by `report_rules_of`), `alerts` (reports.alerts.AlertRule: rule, days, telegram_chat, email);
 - retention (bot.conversation.retention): `retention_contact_days`, `retention_comment_days`,
-  `retention_delivery_days`.
+  `retention_delivery_days`;
+- the agency's public contact, shown on the public results page (`public_contact`): `address`,
+  `phone`, `email` (each optional, "" when not set).
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from survey_flows.i18n import Localized
 #: Keys the settings page owns, in the order of the page.
 KEYS = ("channel_plan", "contact_hours", "contact_days", "holidays", "survey_delay_minutes", "reminder_hours",
         "survey_ttl_hours", "zalo_zns_template_id", "sms_unicode", "rating_bands", "report_window",
-        "report_cutoff_day", "alerts", "retention_contact_days", "retention_comment_days", "retention_delivery_days")
+        "report_cutoff_day", "alerts", "retention_contact_days", "retention_comment_days", "retention_delivery_days",
+        "address", "phone", "email")
+#: The agency's own contact for citizens: public, unlike the alert recipients.
+CONTACT_KEYS = ("address", "phone", "email")
 #: Alert recipients are addresses of people: the audit records that they changed, not what to.
 PRIVATE_ALERT_KEYS = ("telegram_chat", "email")
 
@@ -61,7 +66,19 @@ def current_values(stored: dict[str, Any] | None, settings: Settings) -> dict[st
         "report_cutoff_day": int(stored.get("report_cutoff_day") or settings.report_cutoff_day),
         "alerts": {"rule": str(alerts.get("rule") or DEFAULT_RULE), "days": int(alerts.get("days") or DEFAULT_DAYS),
                    "telegram_chat": str(alerts.get("telegram_chat") or ""), "email": str(alerts.get("email") or "")},
-    } | {k: int(stored.get(k) or v) for k, v in RETENTION_DEFAULTS.items()}
+    } | {k: int(stored.get(k) or v) for k, v in RETENTION_DEFAULTS.items()} | {
+        k: str(stored.get(k) or "") for k in CONTACT_KEYS}
+
+
+def public_contact(stored: dict[str, Any] | None) -> dict[str, str]:
+    """The address, phone and e-mail an agency publishes (only those set), and `tel`: the phone as a
+    tel: link dials it (digits and a leading +)."""
+    contact = {k: str((stored or {}).get(k) or "").strip() for k in CONTACT_KEYS}
+    contact = {k: v for k, v in contact.items() if v}
+    if "phone" in contact:
+        contact["tel"] = ("+" if contact["phone"].startswith("+") else "") + "".join(
+            c for c in contact["phone"] if c.isdigit())
+    return contact
 
 
 def report_rules_of(stored: dict[str, Any] | None, settings: Settings) -> tuple[Window, int, tuple[Band, ...]]:

@@ -21,6 +21,7 @@ from bot.office.agency_settings import report_rules_of
 from reports.errors import ReportError
 from reports.export import Format, dataset, render
 from reports.periods import Period, Window, current_quarter, parse_period, recent_periods
+from reports.public import quarter_rates
 from reports.results import Results, build_results
 from storage import Agency, Database, audit, find_agency, list_agencies
 from survey_flows import Band
@@ -143,6 +144,18 @@ async def report_results(db: Database, settings: Settings, who: Principal, choic
         return await build_results(s, choice.period, bands=choice.bands, now=now,
                                    agency_id=choice.agency.id if choice.agency else None,
                                    cutoff_day=choice.cutoff_day)
+
+
+async def report_trend(db: Database, settings: Settings, who: Principal, choice: Choice, *,
+                       quarters: int = 6) -> list[tuple[str, float | None]]:
+    """(quarter, satisfaction rate) of the `quarters` quarters up to the chosen period's last one, in the
+    agency's own report window, counting every evaluation (staff see groups under 5 too). Call it after
+    report_results, which brings the facts up to date."""
+    _guard(who, choice)
+    window, _, _ = report_rules_of(choice.agency.settings if choice.agency is not None else None, settings)
+    async with db.transaction() as s:
+        return await quarter_rates(s, choice.period.name, agency_id=choice.agency.id if choice.agency else None,
+                                   window=window, cutoff_day=choice.cutoff_day, count=quarters, min_group=1)
 
 
 async def export_report(db: Database, settings: Settings, who: Principal, choice: Choice, fmt: Format, *,

@@ -24,7 +24,7 @@ routes = web.RouteTableDef()
 RETENTION_FIELDS = ("retention_contact_days", "retention_comment_days", "retention_delivery_days")
 TEXT_FIELDS = ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours", "zalo_zns_template_id",
                "report_window", "report_cutoff_day", "alert_rule", "alert_days", "alert_telegram_chat", "alert_email",
-               *RETENTION_FIELDS)
+               *RETENTION_FIELDS, "address", "phone", "email")
 
 
 def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
               "to": f"{float(b['to']):g}"} for b in values["rating_bands"]]
     shown = {k: str(values[k]) for k in ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours",
                                          "zalo_zns_template_id", "report_window", "report_cutoff_day",
-                                         *RETENTION_FIELDS)}
+                                         *RETENTION_FIELDS, "address", "phone", "email")}
     return shown | {
         "plan": list(values["channel_plan"]), "contact_hours": ", ".join(values["contact_hours"]),
         "contact_days": {str(d) for d in values["contact_days"]}, "holidays": "\n".join(values["holidays"]),

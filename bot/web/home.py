@@ -7,13 +7,17 @@ out from the others.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
 from bot.web.keys import DATABASE, TEMPLATES
 from bot.web.texts import translate
 from reports import formats
+from reports.periods import DEFAULT_TZ
 from reports.results import MIN_PUBLIC_GROUP
 from storage import level_counts, list_agencies
+from storage.evaluations import level_span
 from survey_flows import load_schema
 from survey_flows.scoring import satisfaction_rate_from_counts
 
@@ -34,6 +38,7 @@ async def home(request: web.Request) -> web.Response:
     async with request.app[DATABASE].transaction() as s:
         agencies = await list_agencies(s)
         counts = await level_counts(s, field="satisfaction.overall")
+        span = await level_span(s, field="satisfaction.overall")
     rows = [_agency_row(a, counts) for a in agencies]
     shown: dict[int, int] = {}
     for row in rows:
@@ -43,6 +48,8 @@ async def home(request: web.Request) -> web.Response:
     page = request.app[TEMPLATES].get_template("home.html").render(
         lang=lang, rows=rows, total=sum(shown.values()), rate=satisfaction_rate_from_counts(shown),
         schema=load_schema(), fmt=formats, min_group=MIN_PUBLIC_GROUP,
+        # Every evaluation so far: the figures name the days they span (Vietnam time).
+        span=tuple(at.astimezone(ZoneInfo(DEFAULT_TZ)).date() for at in span) if span else None,
         t=lambda key, **v: translate(key, lang, **v),
     )
     return web.Response(text=page, content_type="text/html")

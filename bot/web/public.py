@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.office.agency_settings import report_rules_of
+from bot.office.agency_settings import public_contact, report_rules_of
 from bot.web.home import page_language
 from bot.web.keys import DATABASE, SETTINGS, TEMPLATES
 from bot.web.texts import translate
 from reports import formats
 from reports.errors import ReportError
-from reports.periods import DEFAULT_TZ, current_quarter, recent_periods
-from reports.public import public_page
+from reports.periods import DEFAULT_TZ, current_quarter, quarters_up_to, recent_periods
+from reports.public import TREND_QUARTERS, public_page
 from reports.tables import DIMENSION_NAMES
 from storage import find_agency, list_agencies
 
@@ -34,8 +34,12 @@ async def public_results(request: web.Request) -> web.Response:
         # One agency is published with its own report window and bands (its settings page).
         window, cutoff, bands = report_rules_of(chosen.settings if chosen else None, settings)
         period = request.query.get("period") or current_quarter(today, window, cutoff)
+        words = {"trend_title": translate("public_trend_caption", lang),
+                 "levels_title": translate("public_levels_caption", lang),
+                 "missing": translate("public_trend_missing", lang),
+                 "withheld": translate("public_chart_withheld", lang)}
         try:
-            page = await public_page(s, period, bands=bands, now=now, lang=lang,
+            page = await public_page(s, period, bands=bands, now=now, lang=lang, words=words,
                                      agency_id=chosen.id if chosen else None, window=window, cutoff_day=cutoff)
         except ReportError as exc:
             raise web.HTTPBadRequest(text=f"{exc.vi}\n{exc.en}") from None
@@ -43,6 +47,9 @@ async def public_results(request: web.Request) -> web.Response:
         lang=lang, page=page, agencies=agencies, chosen=chosen, periods=recent_periods(today, window, cutoff),
         period=page.results.period, fmt=formats, dimensions=DIMENSION_NAMES,
         trend=Markup(page.trend_svg), levels=Markup(page.levels_svg),
+        trend_quarters=TREND_QUARTERS, trend_last=quarters_up_to(page.results.period.name, 1)[0],
+        contact=public_contact(chosen.settings) if chosen else {},
+        as_of=page.results.generated_at.astimezone(ZoneInfo(DEFAULT_TZ)).date(),
         t=lambda key, **v: translate(key, lang, **v),
     )
     return web.Response(text=html, content_type="text/html")

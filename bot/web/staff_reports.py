@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from bot.office.staff_reports import (
     ALL,
@@ -24,18 +25,22 @@ from bot.office.staff_reports import (
     period_choices,
     report_agencies,
     report_results,
+    report_trend,
 )
 from bot.web.auth import ensure_sees, refused, require, signed_in_user, staff_render
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.pages import page_lang
 from bot.web.texts import translate
 from reports import formats
+from reports.charts import trend_svg
 from reports.export import Format
 from reports.html import cell, groups
-from reports.periods import DEFAULT_TZ
+from reports.periods import DEFAULT_TZ, Period, quarters_up_to
+from reports.results import Row
 from reports.tables import all_tables, header_lines
 
 routes = web.RouteTableDef()
+TREND_QUARTERS = 6
 READERS = ("manager", "viewer")  # admin always may
 CONTENT_TYPES = {
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -86,15 +91,52 @@ async def reports_page(request: web.Request) -> web.Response:
     if choice.period.name not in periods:
         periods.insert(0, choice.period.name)
     summary = results.agencies[0].summary if choice.agency is not None and results.agencies else results.total
+    agency_name = choice.agency.name if choice.agency is not None else translate("sr_all", lang)
+    trend = await report_trend(db, settings, who, choice, quarters=TREND_QUARTERS)
+    chart = trend_svg(trend, lang, translate("sr_trend_title", lang), translate("sr_trend_missing", lang))
     exports = [(fmt.value, "/staff/reports/export?" + urlencode(
         {"period": choice.period.name, "agency": choice.agency_code, "format": fmt.value})) for fmt in EXPORT_FORMATS]
     return staff_render(
         request, "staff_reports.html", choice=choice, results=results, summary=summary,
         header=header_lines(results, results.agencies[0] if choice.agency is not None and results.agencies else None),
         tables=all_tables(results), cell=cell, groups=groups, fmt=formats, agencies=agencies, periods=periods,
-        all_value=ALL, may_all=who.agencies is None, exports=exports,
-        agency_name=choice.agency.name if choice.agency is not None else translate("sr_all", lang),
+        all_value=ALL, may_all=who.agencies is None, exports=exports, agency_name=agency_name,
+        said=summary_words(lang, agency_name, choice.period, summary, trend), trend=Markup(chart),
+        trend_quarters=TREND_QUARTERS, trend_last=quarters_up_to(choice.period.name, 1)[0],
+        generated_on=results.generated_at.astimezone(ZoneInfo(DEFAULT_TZ)).date(),
     )
+
+
+def summary_words(lang: str, agency: str, period: Period, summary: Row,
+                  trend: list[tuple[str, float | None]]) -> list[Markup]:
+    """The chosen period in a few sentences: how many evaluations, the rate and band, how many were not
+    satisfied, and the change from the quarter before (a quarter's report only). Period names and
+    figures never break across lines ("2026-" / "Q3")."""
+    def whole(text: str) -> Markup:
+        return Markup('<span class="nowrap">{}</span>').format(text)
+
+    def said(key: str, **values: str | Markup) -> Markup:
+        return Markup(translate(key, lang, **{k: escape(v) for k, v in values.items()}))
+
+    def pct(x: float | None) -> Markup:
+        return whole(formats.percent(x, lang))
+    words = [said("sr_said_count", agency=agency, period=whole(period.name), first=formats.day(period.first, lang),
+                  last=formats.day(period.last, lang), n=formats.number(summary.evaluations, lang))]
+    if not summary.evaluations:
+        return words
+    band = summary.band.name.get(lang) if summary.band else "—"
+    words.append(said("sr_said_rate", rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
+                      band=band))
+    if summary.levels is not None and summary.shares is not None:
+        words.append(said("sr_said_not_satisfied", n=formats.number(summary.levels[2], lang),
+                          share=pct(summary.shares[2])))
+    before = trend[-2] if len(trend) >= 2 and "-Q" in period.name else None
+    if before is not None and before[1] is not None and summary.rate is not None:
+        diff = round(summary.rate - before[1], 1)
+        key = "sr_said_up" if diff > 0 else "sr_said_down" if diff < 0 else "sr_said_same"
+        words.append(said(key, diff=formats.number(abs(diff), lang, 1), quarter=whole(before[0]),
+                          rate=pct(before[1])))
+    return words
 
 
 @routes.get("/staff/reports/export", name="staff_reports_export", allow_head=False)  # a HEAD would be audited as an export

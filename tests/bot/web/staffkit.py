@@ -193,7 +193,7 @@ def settings_form(csrf: str, **changes: object) -> list[tuple[str, str]]:
         "survey_delay_minutes": "0", "reminder_hours": "24", "survey_ttl_hours": "72", "zalo_zns_template_id": "",
         "sms_unicode": "", "report_window": "cutoff", "report_cutoff_day": "15",
         "alert_rule": "satisfaction.overall=0,satisfaction.officer_attitude=0,indicator.7=0", "alert_days": "5",
-        "alert_telegram_chat": "", "alert_email": "",
+        "alert_telegram_chat": "", "alert_email": "", "address": "", "phone": "", "email": "",
     }
     from bot.office.agency_settings import band_dicts
     from survey_flows import load_schema

@@ -130,6 +130,9 @@ BAD = [  # (changes, the field whose problem shows, a word of the Vietnamese tex
     ({"alert_rule": "nobody.knows=0"}, "alert_rule", "nobody.knows"),
     ({"alert_telegram_chat": "+84 912 345 678"}, "alert_telegram_chat", "Telegram"),
     ({"alert_email": "not-an-email"}, "alert_email", "thư điện tử"),
+    ({"phone": "gọi 1022"}, "phone", "chữ số"),
+    ({"email": "vanphong@"}, "email", "thư điện tử"),
+    ({"address": "x" * 301}, "address", "300 ký tự"),
 ]
 
 
@@ -189,3 +192,42 @@ def test_retention_periods_are_saved_and_read_by_the_purge(live_db_url) -> None:
     keep = Retention.of(stored_agency_settings(live_db_url, AGENCY_A))
     assert (keep.contact, keep.comment, keep.delivery) == (timedelta(days=60), timedelta(days=730),
                                                             timedelta(days=14))
+
+
+def test_the_public_contact_is_saved_and_shown_on_the_agencys_public_page(live_db_url) -> None:
+    """Address, phone and e-mail are optional settings of the agency; the public results page of that
+    agency (only) shows them, with a number to dial and an address to write to."""
+    from surveykit import Client
+
+    seeded = seed_staff(live_db_url)
+    contact = {"address": "86 Lê Thánh Tôn, phường Bến Nghé,\n Quận 1", "phone": "028 3829 1234",
+               "email": "motcua.p1@tphcm.gov.vn"}
+    with serve_app(seeded.settings) as base:
+        client, csrf = signed_in(base, "manager_a")
+        status, page = client.get(f"/admin/settings?agency={AGENCY_A}")
+        assert status == 200 and "Thông tin liên hệ công khai" in page and 'id="phone"' in page
+        status, page = client.post(f"/admin/settings?agency={AGENCY_A}", settings_form(csrf, **contact))
+        assert status == 200 and "Đã lưu cấu hình" in page
+        assert 'value="028 3829 1234"' in page and "86 Lê Thánh Tôn, phường Bến Nghé, Quận 1</textarea>" in page
+
+        status, page = Client(base).get(f"/public/results?agency={AGENCY_A}")
+        assert status == 200
+        block = page[page.index('id="agency-contact"'):page.index("</address>")]
+        assert "Địa chỉ: <span data-contact=\"address\">86 Lê Thánh Tôn, phường Bến Nghé, Quận 1</span>" in block
+        assert 'href="tel:02838291234">028 3829 1234</a>' in block
+        assert 'href="mailto:motcua.p1@tphcm.gov.vn"' in block
+        status, page = Client(base).get(f"/public/results?agency={AGENCY_A}&lang=en")
+        assert "Address:" in page and "Phone:" in page and "E-mail:" in page
+        for other in (f"/public/results?agency={AGENCY_B}", "/public/results"):  # not another's, not all's
+            status, page = Client(base).get(other)
+            assert status == 200 and "agency-contact" not in page and "3829" not in page
+
+        # Emptied again: nothing shown, nothing left stored but the empty values.
+        status, page = client.post(f"/admin/settings?agency={AGENCY_A}", settings_form(csrf))
+        assert status == 200 and "Đã lưu cấu hình" in page
+        assert "agency-contact" not in Client(base).get(f"/public/results?agency={AGENCY_A}")[1]
+    stored = stored_agency_settings(live_db_url, AGENCY_A)
+    assert (stored["address"], stored["phone"], stored["email"]) == ("", "", "")
+    first, second = stored_audit(live_db_url, "settings.")
+    assert first[3]["changed"]["phone"] == {"before": "", "after": "028 3829 1234"}  # public: audited as it is
+    assert second[3]["changed"]["email"] == {"before": "motcua.p1@tphcm.gov.vn", "after": ""}

@@ -35,10 +35,16 @@ def test_home_page_shows_agencies_and_rates_on_a_phone(chromium, tmp_path) -> No
         assert page.locator("h1").inner_text().startswith("Kết quả đánh giá")
         assert page.locator(".big").inner_text() == "83,3\u00a0%"  # (3 + 2) of ward 1's 6; ward 2 not counted
         assert "trên 6 phiếu đánh giá" in page.locator("p").first.inner_text()
+        # The figures say which evaluations they count: every one so far, by its days (Vietnam time).
+        assert page.locator("#home-period").inner_text() == "(tất cả phiếu từ 20/11/2026 đến 20/11/2026)"
+        assert "20/11/2026" in page.locator("caption").inner_text()
         rows = page.locator("tbody tr")
-        assert rows.nth(0).inner_text().split("\t") == ["UBND Phường 1", "6", "3", "2", "1", "83,3\u00a0%"]
-        assert rows.nth(1).inner_text().split("\t") == ["UBND Phường 2", "< 5", "Chưa đủ 5 phiếu để công bố"]
+        assert rows.nth(0).locator("td").all_inner_texts() == ["UBND Phường 1", "6", "3", "2", "1", "83,3\u00a0%"]
+        assert rows.nth(1).locator("td").all_inner_texts() == ["UBND Phường 2", "< 5", "Chưa đủ 5 phiếu để công bố"]
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+        # A phone shows each agency as a card: no cell reaches past the screen's edge.
+        assert page.evaluate("Math.max(...[...document.querySelectorAll('body *')]"
+                             ".map(e => e.getBoundingClientRect().right))") <= 360
         page.get_by_role("link", name="English").click()
         assert page.locator("h1").inner_text() == "Satisfaction with the settlement of administrative procedures"
         assert page.locator(".big").inner_text() == "83.3%"

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
+import pytest
+from layoutkit import assert_fits, assert_readable_charts, measure
 from live import run_async, screenshot_path, serve_app
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -365,3 +367,84 @@ def test_the_public_page_of_an_agency_uses_its_own_window(live_db_url) -> None:
         assert status == 200 and f"{formats.day(calendar.first, 'vi')} – {formats.day(calendar.last, 'vi')}" in page
         status, page = Client(base).get(f"/public/results?period={REPORT_PERIOD}&agency={AGENCY_B}")
         assert status == 200 and f"{formats.day(cutoff.first, 'vi')} – {formats.day(cutoff.last, 'vi')}" in page
+
+
+def _one_in_the_quarter_before(url: str) -> None:
+    """A very satisfied evaluation of agency A on 20/08/2026 (2026-Q3): the quarter before REPORT_PERIOD."""
+    from datetime import date
+
+    from storage import AnswerIn, record_evaluation, upsert_dossier
+
+    at = datetime(2026, 8, 20, 3, 0, tzinfo=timezone.utc)
+
+    async def run() -> None:
+        async with open_database(url) as db, db.transaction() as s:
+            agency = await find_agency(s, AGENCY_A)
+            dossier, _ = await upsert_dossier(s, code=f"{AGENCY_A}-260818-0001", agency_id=agency.id, status=10,
+                                              received_on=date(2026, 8, 18), due_on=date(2026, 8, 19),
+                                              returned_on=date(2026, 8, 19), now=at)
+            await record_evaluation(s, dossier_id=dossier.id, agency_id=agency.id, channel="web", schema_version="t",
+                                    completed_at=at, answers=[AnswerIn("satisfaction.overall", level=2)])
+    run_async(run())
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 800)])
+def test_the_reports_page_fits_a_phone_and_a_desktop(chromium, live_db_url, width, height) -> None:
+    """A summary in words and the rate per quarter come before the tables; every wide table scrolls in
+    its own box that says so (a visible hint, reachable by keyboard), nothing else is wider than the
+    screen; the chart's text is the body's size and never cut; the long tables fold (<details>)."""
+    seed = _seeded(live_db_url)
+    _one_in_the_quarter_before(live_db_url)
+    with serve_app(seed.settings) as base:
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        browser_sign_in(page, base, "viewer_a")
+        page.goto(f"{base}/staff/reports?period={REPORT_PERIOD}&agency={AGENCY_A}")
+        seen = measure(page)
+        assert_fits(seen, scroll_boxes=True)
+        assert_readable_charts(seen, at_least=6)
+        said = page.locator("#sr-said").inner_text()
+        assert said.startswith(f"Kỳ {REPORT_PERIOD} (15/09/2026 – 14/12/2026): UBND Phường 1 có 3 phiếu đánh giá.")
+        assert "Tỷ lệ hài lòng 66,7\u00a0%" in said and "1 phiếu không hài lòng (33,3\u00a0%)" in said
+        assert "Giảm 33,3 điểm phần trăm so với quý 2026-Q3 (100,0\u00a0%)" in said
+        # The words and the chart before the figures and the tables.
+        first_table = page.locator("details.sr-block").first
+        assert page.locator("#sr-summary").evaluate(
+            "(s, t) => !!(s.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING)",
+            first_table.element_handle())
+        trend = page.locator("#sr-trend svg text").evaluate_all("ts => ts.map(t => t.textContent)")
+        assert trend[-2:] == ["2026-Q3: 100,0\u00a0%", "2026-Q4: 66,7\u00a0%"] and len(trend) == 6
+
+        blocks = page.locator("details.sr-block")
+        assert blocks.count() == 7 and page.locator("details.sr-block[open]").count() == 2  # the rest folded
+        page.get_by_role("button", name="Mở tất cả các bảng").click()
+        assert page.locator("details.sr-block[open]").count() == 7
+        seen = measure(page)
+        assert_fits(seen, scroll_boxes=True)
+        wide = [b for b in seen["scrollers"] if b["overflowing"]]
+        assert any(b["id"] == "sr-wrap-ket-qua" for b in wide)  # the results table is wider at both sizes
+        assert all(b["hinted"] for b in wide)
+        page.screenshot(path=screenshot_path(f"staff-reports-{width}"), full_page=True)
+        page.get_by_role("button", name="Thu gọn tất cả").click()
+        assert page.locator("details.sr-block[open]").count() == 0
+        page.goto(f"{base}/staff/reports?period={REPORT_PERIOD}&agency={AGENCY_A}&lang=en")
+        assert "Down 33.3 percentage points on 2026-Q3 (100.0%)" in page.locator("#sr-said").inner_text()
+        assert_fits(measure(page), scroll_boxes=True)
+        context.close()
+
+
+def test_the_summary_in_words_escapes_names_and_keeps_periods_whole() -> None:
+    from bot.web.staff_reports import summary_words
+    from reports.results import Row
+
+    row = Row(key=None, label="x", evaluations=3, levels=(1, 1, 1), shares=(33.3, 33.3, 33.4), rate=66.7, rates={},
+              means={}, total=9.0, band=None)
+    said = " ".join(summary_words("vi", "<b>A & B</b>", parse_period("2026-Q4"), row,
+                                  [("2026-Q3", 66.7), ("2026-Q4", 66.7)]))
+    assert "&lt;b&gt;A &amp; B&lt;/b&gt; có 3 phiếu" in said and "<b>" not in said
+    assert '<span class="nowrap">2026-Q4</span>' in said and "Bằng quý <span class=\"nowrap\">2026-Q3</span>" in said
+    # A year's report is not compared with a quarter; an empty period says only how many (none).
+    empty = Row(key=None, label="x", evaluations=0, levels=None, shares=None, rate=None, rates={}, means={},
+                total=None, band=None)
+    assert len(summary_words("en", "A", parse_period("2026"), row, [("2026-Q3", 50.0), ("2026-Q4", 66.7)])) == 3
+    assert len(summary_words("en", "A", parse_period("2026-Q4"), empty, [("2026-Q3", 50.0), ("2026-Q4", None)])) == 1
