@@ -40,6 +40,8 @@ def test_filters_pages_and_csv_export(live_db_url) -> None:
         assert status == 200
         rows = re.findall(r'<tr data-action="([^"]+)">', page)
         assert len(rows) == 50 and rows[0] == "sign_in"  # newest first: the admin's own sign-in
+        assert "Đăng nhập <small" in page  # the action in words, its code beside it
+        assert "<details><summary>Chi tiết (JSON)</summary>" in page  # the JSON behind a toggle
         assert "trang 1/3" in page and 'rel="next"' in page
         assert "{&#34;n&#34;:" in page or '{"n":' in page.replace("&#34;", '"')  # compact JSON
         status, page = client.get("/admin/audit?action=survey.&page=3")
