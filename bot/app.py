@@ -27,6 +27,7 @@ from bot.conversation.zalo_tokens import DbTokens, DbWindow
 from bot.conversation.zns import ZnsInvitations
 from bot.office.webhooks_out import run_events, secret_lookup
 from bot.web import setup as setup_web
+from bot.web.dates import FILTERS as DATE_FILTERS
 from bot.web.keys import (
     BACKGROUND,
     CHANNELS,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, registry: Mapping[str, Spec] = REGISTRY) -
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.web", "templates"), autoescape=True
     )
+    app[TEMPLATES].filters.update(DATE_FILTERS)  # dd/mm/yyyy, Vietnam time
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_telegram)
     setup_dispatch(app)  # the outbox drain and the timers, after every channel's set-up

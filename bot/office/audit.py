@@ -64,7 +64,7 @@ def compact(detail: dict | None) -> str:
 
 def local_time(at: datetime) -> str:
     """An entry's time in Vietnam, to the second."""
-    return at.astimezone(VN).strftime("%Y-%m-%d %H:%M:%S")
+    return at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
 
 
 async def audit_page(db: Database, chosen: AuditFilter, page: int) -> tuple[list[AuditEntry], int]:

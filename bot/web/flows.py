@@ -199,7 +199,7 @@ async def versions(request: web.Request) -> web.Response:
 def _when(at: datetime) -> str:
     """A stored instant as the local time an admin reads (stored naive values are UTC)."""
     at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    return at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    return at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
 @routes.get("/admin/flows/" + FLOW + "/versions/{revision:[0-9]{1,8}}", name="admin_flow_revision")

@@ -99,7 +99,7 @@ def test_admin_adds_a_manager_who_adds_staff_and_sets_the_agency_up(chromium, li
         actions = admin.locator("[data-table=audit] tbody tr").all_inner_texts()
         for actor, action in (("user:admin", "user.add"), ("user:manager_x", "user.add"),
                               ("user:manager_x", "settings.update"), ("user:manager_x", "user.disable")):
-            assert any(actor in row and action in row and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+            assert any(actor in row and action in row and re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", row)
                        for row in actions), (actor, action)
         admin.screenshot(path=screenshot_path("admin-audit"), full_page=True)
         pages_seen += [admin.content(), manager.content(), staff.content()]
