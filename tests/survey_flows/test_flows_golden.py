@@ -68,7 +68,7 @@ SCENARIOS: dict[str, dict[str, tuple[dict[str, str], list[Reply]]]] = {
     "quick": {
         "happy": ({}, [t("⭐⭐⭐⭐⭐"), t("rat hai long"), t("Cán bộ rất nhiệt tình")]),
         "unhappy": ({}, [t("1 sao"), t("😡"), t("Chờ quá lâu, không ai hướng dẫn")]),
-        "invalid": ({}, [t("6"), t("sáu"), t("tam tam"), c("3"), t(""), t("bỏ qua")]),
+        "invalid": ({}, [t("6"), t("sáu"), t("hôm nay"), c("3"), t(""), t("bỏ qua")]),
         "opt_out": ({}, [t("4"), t("TU CHOI"), t("hello")]),
         "back": ({}, [t("3"), t("<"), t("5"), t("2"), t("QL"), t("QL"), t("QL"), t("2"), t("1"), t("khong")]),
         "help_and_dung": ({}, [t("trợ giúp"), t("bốn"), t("dung"), t("ok")]),
