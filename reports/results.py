@@ -124,6 +124,9 @@ def total_points(points: dict[int, tuple[int, int]]) -> float:
     return (20 * numerator + common) // (2 * common) / 10
 
 
+INDICATORS = len(load_schema().indicators)  # the nine of Circular 01/2018
+
+
 @lru_cache(maxsize=1024)
 def _band(total: float, bands: tuple[Band, ...]) -> Band:
     return band_for(total, bands)
@@ -154,7 +157,10 @@ def make_row(totals: FactTotals, label: str, bands: tuple[Band, ...],
         levels=(c2, c1, c0), shares=(percent(c2, answered), percent(c1, answered), percent(c0, answered)),
         rate=rates[OVERALL], rates=rates,
         means={i: mean_points(*points[i]) for i in sorted(points)},
-        total=total, band=_band(total, bands) if total is not None else None, settlement=settlement,
+        # A band is a verdict on all nine indicators: a partial total is shown as such, never graded
+        # against bands made for the whole (survey_flows.totals: "x of y indicators", no band).
+        total=total, band=_band(total, bands) if total is not None and len(scored) == INDICATORS else None,
+        settlement=settlement,
     )
 
 

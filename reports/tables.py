@@ -64,13 +64,17 @@ def _score_columns() -> list[Column]:
     return cols + [Column(bi("Tổng điểm (x/18)", "Total (x/18)")), Column(bi("Xếp loại", "Band"))]
 
 
+# A total over fewer than the nine indicators is shown, never graded (reports/results.py make_row).
+NOT_RATED = "Chưa xếp loại: chưa đủ 9 chỉ số / not rated: not all 9 indicators"
+
+
 def _score_cells(row: Row) -> list[Cell]:
     cells: list[Cell] = [row.evaluations]
     for i in range(3):
         cells += [row.levels[i] if row.levels else None, row.shares[i] if row.shares else None]
     cells.append(row.rate)
     cells += [row.means.get(i) for i in INDICATORS]
-    return cells + [row.total, row.band.name.get("vi") if row.band else None]
+    return cells + [row.total, row.band.name.get("vi") if row.band else (NOT_RATED if row.total is not None else None)]
 
 
 def results_table(results: Results) -> Table:

@@ -124,7 +124,7 @@ def summary_words(lang: str, agency: str, period: Period, summary: Row,
                   last=formats.day(period.last, lang), n=formats.number(summary.evaluations, lang))]
     if not summary.evaluations:
         return words
-    band = summary.band.name.get(lang) if summary.band else "—"
+    band = summary.band.name.get(lang) if summary.band else translate("sr_not_rated", lang)
     words.append(said("sr_said_rate", rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
                       band=band))
     if summary.levels is not None and summary.shares is not None:

@@ -53,8 +53,18 @@ BAND_CASES = [
 
 @pytest.mark.parametrize(("points", "total", "band"), BAND_CASES)
 def test_totals_fall_in_closed_bands(points, total, band) -> None:
-    row = make_row(_totals(points), "x", BANDS)
+    complete = dict.fromkeys(range(1, 10), (0, 1)) | points  # every indicator present; the absent ones scored 0
+    row = make_row(_totals(complete), "x", BANDS)
     assert (row.total, row.band.code) == (total, band)
+
+
+@pytest.mark.parametrize(("points", "total", "band"), BAND_CASES)
+def test_a_partial_total_is_shown_but_never_graded(points, total, band) -> None:
+    row = make_row(_totals(points), "x", BANDS)
+    if len(points) == 9:
+        assert row.band is not None and row.band.code == band
+    else:  # "x of y indicators": the bands were made for all nine (Circular 01/2018 Art. 14)
+        assert row.total == total and row.band is None
 
 
 def test_the_band_cases_reach_every_band() -> None:
