@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.affected import affected
 from storage.tables import Contact, ContactAddress, OutboxMessage
 
 # How far a message got; reports arrive out of order, so a lower rank never replaces a higher one.
@@ -73,7 +74,7 @@ async def set_opted_out(
         update(Contact).where(Contact.id == contact_id).values(opted_out_at=now)
         .execution_options(synchronize_session=False)
     )
-    return (await s.execute(stmt)).rowcount > 0
+    return (await affected(s, stmt)) > 0
 
 
 async def is_opted_out(s: AsyncSession, *, channel: str, address: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.affected import affected
 from storage.tables import OutboxMessage, UTCDateTime
 
 
@@ -117,7 +118,7 @@ async def _fenced(s: AsyncSession, row: Claimed, values: dict[str, Any]) -> bool
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return (await s.execute(stmt)).rowcount == 1
+    return (await affected(s, stmt)) == 1
 
 
 async def next_due(s: AsyncSession) -> datetime | None:

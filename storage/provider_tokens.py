@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.affected import affected
 from storage.db import dialect_insert
 from storage.tables import (
     AddressActivity,
@@ -68,7 +69,7 @@ async def take_refresh_lease(s: AsyncSession, provider: str, *, owner: str, now:
                    or_(ProviderToken.refresh_until.is_(None), ProviderToken.refresh_until <= now))
             .values(refresh_owner=owner, refresh_until=until)
             .execution_options(synchronize_session=False))
-    if (await s.execute(stmt)).rowcount != 1:
+    if (await affected(s, stmt)) != 1:
         return None
     return await load_tokens(s, provider)
 
@@ -79,7 +80,7 @@ async def save_refreshed(s: AsyncSession, provider: str, pair: TokenPair, *, own
             .values(access_token=pair.access_token, refresh_token=pair.refresh_token,
                     access_expires_at=pair.access_expires_at, updated_at=now, refresh_owner=None, refresh_until=None)
             .execution_options(synchronize_session=False))
-    return (await s.execute(stmt)).rowcount == 1
+    return (await affected(s, stmt)) == 1
 
 
 async def end_refresh_lease(s: AsyncSession, provider: str, *, owner: str) -> None:
@@ -151,4 +152,4 @@ async def mark_reachable(s: AsyncSession, *, channel: str, address: str) -> bool
     stmt = (update(ContactAddress)
             .where(ContactAddress.channel == channel, ContactAddress.address == address)
             .values(unreachable_at=None).execution_options(synchronize_session=False))
-    return (await s.execute(stmt)).rowcount > 0
+    return (await affected(s, stmt)) > 0

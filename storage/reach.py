@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import raw
+from storage.affected import affected
 from storage.db import dialect_insert
 from storage.errors import NotFound
 from storage.surveys import OPEN_STATUSES
@@ -51,7 +52,7 @@ async def mark_unreachable(s: AsyncSession, *, channel: str, address: str, now: 
         .values(unreachable_at=now)
         .execution_options(synchronize_session=False)
     )
-    return (await s.execute(stmt)).rowcount > 0
+    return (await affected(s, stmt)) > 0
 
 
 async def close_channel(s: AsyncSession, *, channel: str, address_channel: str, address: str, reason: str,
@@ -65,7 +66,7 @@ async def close_channel(s: AsyncSession, *, channel: str, address_channel: str, 
         return False
     stmt = dialect_insert(s, Reachability).values(contact_address_id=address_id, channel=channel, reason=reason,
                                                   since=now).on_conflict_do_nothing()
-    return (await s.execute(stmt)).rowcount > 0
+    return (await affected(s, stmt)) > 0
 
 
 async def closed_channels(s: AsyncSession, contacts: list[int]) -> dict[str, str]:
@@ -84,4 +85,4 @@ async def reopen_channel(s: AsyncSession, *, channel: str, address_channel: str,
                                                  ContactAddress.address == address).scalar_subquery()
     stmt = (delete(Reachability).where(Reachability.contact_address_id == address_id, Reachability.channel == channel)
             .execution_options(synchronize_session=False))
-    return (await s.execute(stmt)).rowcount
+    return (await affected(s, stmt))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, String, case, cast, delete, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.affected import affected
 from storage.db import dialect_insert
 from storage.results import LEVEL_COLUMNS, POINT_COLUMNS, REFRESH_MARGIN, Dimension, FactTotals
 from storage.tables import Answer, Dossier, Evaluation, EvaluationFact, FactBucket, Procedure
@@ -81,7 +82,7 @@ async def refresh_facts(s: AsyncSession, *, tz: str, grid: int = 15) -> int:
     columns = ["evaluation_id", "agency_id", "day", "channel", "officer_id", "procedure_id", "field_id",
                *LEVEL_COLUMNS.values(), *POINT_COLUMNS.values(), "batch"]
     stmt = dialect_insert(s, EvaluationFact).from_select(columns, rows).on_conflict_do_nothing()
-    added = (await s.execute(stmt)).rowcount or 0
+    added = (await affected(s, stmt)) or 0
     if await s.scalar(select(FactBucket.grid).where(FactBucket.grid == grid).limit(1)) is None:
         await s.execute(delete(FactBucket))  # first use, or the cut-off day changed: rebuild
         await _roll_up(s, grid, None)

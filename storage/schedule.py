@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.affected import affected
 from storage.db import dialect_insert
 from storage.tables import Job, UTCDateTime
 
@@ -96,7 +97,7 @@ async def finish_job(s: AsyncSession, job: ClaimedJob, *, now: datetime, again_a
     stmt = (update(Job).where(Job.id == job.id, Job.attempts == job.attempts,
                               Job.status == JobStatus.RUNNING.value)
             .values(**values).execution_options(synchronize_session=False))
-    return (await s.execute(stmt)).rowcount == 1
+    return (await affected(s, stmt)) == 1
 
 
 async def postpone_job(s: AsyncSession, job_id: int, *, at: datetime) -> None:

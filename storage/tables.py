@@ -7,7 +7,7 @@ plain values (the flow engine decides what they mean).
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -59,6 +60,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    if TYPE_CHECKING:  # every model here is mapped to a Table (SQLAlchemy types it as any FromClause)
+        __table__: ClassVar[Table]
     # none_as_null: a Python None must be SQL NULL, not the JSON text 'null' (IS NULL must work).
     type_annotation_map = {
         datetime: UTCDateTime,
