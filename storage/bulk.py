@@ -29,13 +29,13 @@ from storage.tables import Agency, Contact, ContactAddress, Dossier, Field, Offi
 IN_CHUNK = 500  # keys per IN (...) list: well under every driver's bound-parameter limit
 SMS = "sms"
 
-_AGENCIES: Table = Agency.__table__  # type: ignore[assignment]
-_FIELDS: Table = Field.__table__  # type: ignore[assignment]
-_PROCEDURES: Table = Procedure.__table__  # type: ignore[assignment]
-_OFFICERS: Table = Officer.__table__  # type: ignore[assignment]
-_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
-_ADDRESSES: Table = ContactAddress.__table__  # type: ignore[assignment]
-_DOSSIERS: Table = Dossier.__table__  # type: ignore[assignment]
+_AGENCIES: Table = Agency.__table__
+_FIELDS: Table = Field.__table__
+_PROCEDURES: Table = Procedure.__table__
+_OFFICERS: Table = Officer.__table__
+_CONTACTS: Table = Contact.__table__
+_ADDRESSES: Table = ContactAddress.__table__
+_DOSSIERS: Table = Dossier.__table__
 
 
 class DossierValues(TypedDict):

@@ -215,7 +215,7 @@ async def count_rows(s: AsyncSession, table: type[Any] | Table) -> int:
     return (await s.execute(select(func.count()).select_from(table))).scalar_one()
 
 
-def dialect_insert(s: AsyncSession, model: type[Any]) -> Any:
+def dialect_insert(s: AsyncSession, model: type[Any] | Table) -> Any:
     """An INSERT of the session's dialect, which knows ON CONFLICT (PostgreSQL and SQLite)."""
     if s.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)

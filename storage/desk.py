@@ -62,7 +62,8 @@ async def dossier_card(s: AsyncSession, code: str) -> DossierCard | None:
     evaluated = await s.scalar(select(Evaluation.channel).where(Evaluation.dossier_id == dossier.id))
     # The dossier's contact has the phone; a chat that opened the survey may be another contact.
     contacts = [c for c in (dossier.contact_id, survey.contact_id if survey else None) if c is not None]
-    opted_out, addresses = False, ()
+    opted_out = False
+    addresses: tuple[Address, ...] = ()
     if contacts:
         opted_out = await s.scalar(select(Contact.id).where(
             Contact.id.in_(contacts), Contact.opted_out_at.is_not(None)).limit(1)) is not None

@@ -31,14 +31,16 @@ async def upsert_agency(
     stmt = stmt.on_conflict_do_update(
         index_elements=[Agency.code], set_={"name": name, "parent_id": parent_id}
     )
-    return (await s.scalars(stmt.returning(Agency), execution_options=_FRESH)).one()
+    agency: Agency = (await s.scalars(stmt.returning(Agency), execution_options=_FRESH)).one()
+    return agency
 
 
 async def upsert_field(s: AsyncSession, *, code: str, name: str) -> Field:
     """Create or update the field of procedures with this code."""
     stmt = dialect_insert(s, Field).values(code=code, name=name)
     stmt = stmt.on_conflict_do_update(index_elements=[Field.code], set_={"name": name})
-    return (await s.scalars(stmt.returning(Field), execution_options=_FRESH)).one()
+    row: Field = (await s.scalars(stmt.returning(Field), execution_options=_FRESH)).one()
+    return row
 
 
 async def upsert_procedure(
@@ -53,7 +55,8 @@ async def upsert_procedure(
     values = {"name": name, "field_id": field_id, "legal_days": legal_days}
     stmt = dialect_insert(s, Procedure).values(code=code, **values)
     stmt = stmt.on_conflict_do_update(index_elements=[Procedure.code], set_=values)
-    return (await s.scalars(stmt.returning(Procedure), execution_options=_FRESH)).one()
+    row: Procedure = (await s.scalars(stmt.returning(Procedure), execution_options=_FRESH)).one()
+    return row
 
 
 async def upsert_officer(
@@ -63,7 +66,8 @@ async def upsert_officer(
     values = {"name": name, "photo_url": photo_url}
     stmt = dialect_insert(s, Officer).values(agency_id=agency_id, code=code, **values)
     stmt = stmt.on_conflict_do_update(index_elements=[Officer.agency_id, Officer.code], set_=values)
-    return (await s.scalars(stmt.returning(Officer), execution_options=_FRESH)).one()
+    row: Officer = (await s.scalars(stmt.returning(Officer), execution_options=_FRESH)).one()
+    return row
 
 
 async def find_agency(s: AsyncSession, code: str) -> Agency | None:

@@ -97,7 +97,7 @@ async def level_counts(s: AsyncSession, *, field: str) -> list[tuple[int, int, i
         .group_by(Evaluation.agency_id, Answer.level)
         .order_by(Evaluation.agency_id, Answer.level)
     )
-    return [(agency, level, n) for agency, level, n in await s.execute(stmt)]
+    return [(agency, level or 0, n) for agency, level, n in await s.execute(stmt)]  # never None: IS NOT NULL above
 
 
 async def level_span(s: AsyncSession, *, field: str) -> tuple[datetime, datetime] | None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.accounts import User
+from storage.affected import affected
 from storage.errors import NotFound, StorageError
 from storage.flow_versions import FlowVersion
 from storage.tables import Survey
@@ -95,10 +96,10 @@ async def flow_revisions(s: AsyncSession, flow_id: str) -> list[RevisionRow]:
 async def publish_flow_version(s: AsyncSession, flow_id: str, revision: int, *, by: int | None,
                                now: datetime) -> None:
     """Stamp a stored revision as published now (making it the current one); NotFound otherwise."""
-    done = await s.execute(update(FlowVersion)
-                           .where(FlowVersion.flow_id == flow_id, FlowVersion.revision == revision)
-                           .values(published_at=now, published_by=by))
-    if done.rowcount != 1:
+    done = await affected(s, update(FlowVersion)
+                          .where(FlowVersion.flow_id == flow_id, FlowVersion.revision == revision)
+                          .values(published_at=now, published_by=by))
+    if done != 1:
         raise NotFound(f"flow {flow_id} has no revision {revision}")
 
 

@@ -43,7 +43,7 @@ class InlineCursor(sqlite3.Cursor):
 class InlineConnection(sqlite3.Connection):
     """A `sqlite3` connection whose cursors are InlineCursors (`connect_args={"factory": …}`)."""
 
-    def cursor(self, factory: Any = InlineCursor) -> Any:  # type: ignore[override]
+    def cursor(self, factory: Any = InlineCursor) -> Any:
         return super().cursor(factory)
 
 
@@ -96,9 +96,9 @@ class GroupCommit:
         try:
             await asyncio.shield(batch.opened)
             async with batch.turn:
-                raw = batch.raw
-                assert raw is not None
-                session = AsyncSession(sync_session_class=partial(_MemberSession, batch.connection),
+                raw, connection = batch.raw, batch.connection
+                assert raw is not None and connection is not None  # set by _open before `opened`
+                session = AsyncSession(sync_session_class=partial(_MemberSession, connection),  # type: ignore[arg-type]  # a factory works as the class
                                        expire_on_commit=False, info={RAW: raw})
                 raw.execute(_SAVEPOINT)  # the member's own: its raw statements and its session's
                 try:
@@ -147,7 +147,7 @@ class GroupCommit:
         await self._writer.acquire()
         try:
             batch.connection, batch.transaction = await asyncio.to_thread(self._begin)
-            batch.raw = batch.connection.connection.dbapi_connection  # type: ignore[assignment]
+            batch.raw = batch.connection.connection.dbapi_connection  # type: ignore[assignment,union-attr]  # just opened
         except BaseException as exc:
             batch.closed = True
             if self._batch is batch:

@@ -118,7 +118,7 @@ class SessionRow(NamedTuple):
 
 def survey_of(row: Sequence[Any]) -> Survey:
     """A Survey object as the ORM would load it, detached (a session may adopt it without an INSERT)."""
-    survey = Survey.__mapper__.class_manager.new_instance()
+    survey: Survey = Survey.__mapper__.class_manager.new_instance()
     values = dict(zip(_SURVEY_COLUMNS, row))
     for key in ("created_at", "expires_at", "ended_at"):
         values[key] = unstamp(values[key])

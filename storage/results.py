@@ -130,7 +130,8 @@ async def group_names(s: AsyncSession, by: Dimension) -> dict[Any, str]:
              Dimension.OFFICER: Officer}.get(by)
     if table is None:
         return {}
-    return {id_: name for id_, name in await s.execute(select(table.id, table.name))}
+    columns = table.__table__.c  # every dimension table has an id and a name
+    return {id_: name for id_, name in await s.execute(select(columns.id, columns.name))}
 
 
 async def agency_names(s: AsyncSession) -> dict[int, tuple[str, str]]:

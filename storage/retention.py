@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.surveys import OPEN_STATUSES
@@ -35,7 +35,7 @@ _FINAL_OUTBOX = ("sent", "failed", "unreachable", "opted_out", "cancelled", "del
 ANONYMISED = ""  # a comment's text once removed: not NULL, so it stays out of the anonymous answer rows
 
 
-def _ended_before(cutoff: datetime):
+def _ended_before(cutoff: datetime) -> ColumnElement[bool]:
     """A survey that is over and ended (or expired) before `cutoff`."""
     return and_(Survey.status.not_in(_OPEN), func.coalesce(Survey.ended_at, Survey.expires_at) < cutoff)
 

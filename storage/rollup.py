@@ -40,7 +40,9 @@ def _local_day(s: AsyncSession, column: Any, tz: str) -> Any:
     if _is_pg(s):
         return cast(func.timezone(tz, column), Date)
     # SQLite has no zone database: a fixed offset, exact for zones without DST (Asia/Ho_Chi_Minh).
-    minutes = int(ZoneInfo(tz).utcoffset(datetime(2000, 1, 1)).total_seconds() // 60)
+    offset = ZoneInfo(tz).utcoffset(datetime(2000, 1, 1))
+    assert offset is not None  # a named zone always has an offset
+    minutes = int(offset.total_seconds() // 60)
     return func.date(column, f"{minutes:+d} minutes")
 
 
@@ -48,7 +50,7 @@ def _bucket(s: AsyncSession, grid: int) -> Any:
     """The first day of the half-month bucket of a fact's day."""
     day = EvaluationFact.day
     if _is_pg(s):
-        month = cast(func.date_trunc("month", day), Date)
+        month: Any = cast(func.date_trunc("month", day), Date)
         return case((func.extract("day", day) < grid, month), else_=month + (grid - 1))
     month = func.date(day, "start of month")
     return case((cast(func.strftime("%d", day), Integer) < grid, month),
@@ -137,9 +139,9 @@ async def fact_totals(
     return [_totals(a, _key(by, k), n) for a, k, *n in await s.execute(stmt)]
 
 
-async def _fact_scan(s: AsyncSession, first: date, last: date, by: Dimension, agency_id: int | None) -> list:
+async def _fact_scan(s: AsyncSession, first: date, last: date, by: Dimension, agency_id: int | None) -> list[Any]:
     """Totals from the facts themselves, for a window that does not fall on bucket edges."""
-    key = _KEYS[by].label("key")
+    key: Any = _KEYS[by].label("key")
     stmt = (select(EvaluationFact.agency_id, key, func.count(), *_sum_columns())
             .where(EvaluationFact.day.between(first, last))
             .group_by(EvaluationFact.agency_id, key).order_by(EvaluationFact.agency_id, key))

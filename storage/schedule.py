@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,8 +65,8 @@ async def extend_expiry(s: AsyncSession, survey_id: int, *, expires_at: datetime
     """Move the survey's expiry (and its pending expiry timer) later to `expires_at`; never earlier."""
     from storage.tables import Survey
 
-    moved = (await s.execute(update(Survey).where(Survey.id == survey_id, Survey.expires_at < expires_at)
-                             .values(expires_at=expires_at).execution_options(synchronize_session=False))).rowcount
+    moved = await affected(s, update(Survey).where(Survey.id == survey_id, Survey.expires_at < expires_at)
+                           .values(expires_at=expires_at).execution_options(synchronize_session=False))
     if moved:
         await s.execute(update(Job).where(Job.survey_id == survey_id, Job.kind == JobKind.EXPIRE.value,
                                           Job.status == JobStatus.PENDING.value)
@@ -134,7 +135,7 @@ class Reach:
     dossier_code: str
     evaluated: bool
     opted_out: bool
-    agency_settings: dict
+    agency_settings: dict[str, Any]
     addresses: dict[str, str]  # channel → address, unreachable ones left out
     closed: dict[str, str] = field(default_factory=dict)  # plan channel → reason of a person-level refusal
 
@@ -152,10 +153,10 @@ async def reach_of(s: AsyncSession, survey_id: int) -> Reach | None:
     survey, code, dossier_contact, settings = row
     # The dossier's contact has the phone; a chat that opened the survey may be another contact.
     contacts = [c for c in (survey.contact_id, dossier_contact) if c is not None]
-    evaluated = await s.scalar(select(func.count()).select_from(Evaluation)
-                               .where(Evaluation.dossier_id == survey.dossier_id)) > 0
-    opted = bool(contacts) and await s.scalar(select(func.count()).select_from(Contact).where(
-        Contact.id.in_(contacts), Contact.opted_out_at.is_not(None))) > 0
+    evaluated = (await s.scalar(select(func.count()).select_from(Evaluation)
+                                .where(Evaluation.dossier_id == survey.dossier_id)) or 0) > 0
+    opted = bool(contacts) and (await s.scalar(select(func.count()).select_from(Contact).where(
+        Contact.id.in_(contacts), Contact.opted_out_at.is_not(None))) or 0) > 0
     found = (await s.execute(
         select(ContactAddress.channel, ContactAddress.address).where(
             ContactAddress.contact_id.in_(contacts), ContactAddress.unreachable_at.is_(None)))).all()

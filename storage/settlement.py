@@ -141,7 +141,7 @@ def _shape(received: date, due: date | None, returned: date | None, grid: int) -
     return False, (rb, NEVER, past, None)
 
 
-def _add(rows: Iterable[Any], grid: int, buckets: dict[tuple, list[int]], spans: dict[tuple, list[int]]) -> None:
+def _add(rows: Iterable[Any], grid: int, buckets: dict[tuple[Any, ...], list[int]], spans: dict[tuple[Any, ...], list[int]]) -> None:
     """Add the signed contributions of (sign, agency, procedure, officer, received, due, returned) rows."""
     index, span_index = {c: i for i, c in enumerate(_COUNTS)}, {c: i for i, c in enumerate(_SPAN_COUNTS)}
     for sign, agency, procedure, officer, received, due, returned in rows:
@@ -170,7 +170,7 @@ def _is_pg(s: AsyncSession) -> bool:
     return s.get_bind().dialect.name == "postgresql"
 
 
-async def _write(s: AsyncSession, grid: int, buckets: dict[tuple, list[int]], spans: dict[tuple, list[int]]) -> None:
+async def _write(s: AsyncSession, grid: int, buckets: dict[tuple[Any, ...], list[int]], spans: dict[tuple[Any, ...], list[int]]) -> None:
     """Add counts to the stored rows (a new row starts at zero)."""
     for table, keys, columns, sums in (
         (SettlementBucket, ("bucket", "agency_id", "dimension", "key"), _COUNTS, buckets),
@@ -191,8 +191,8 @@ async def refresh_settlement(s: AsyncSession, *, grid: int = 15) -> int:
     """Apply the logged dossier changes to the buckets (all dossiers on first use or a new grid); how many."""
     if _is_pg(s):
         await s.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_ID})"))
-    buckets: dict[tuple, list[int]] = {}
-    spans: dict[tuple, list[int]] = {}
+    buckets: dict[tuple[Any, ...], list[int]] = {}
+    spans: dict[tuple[Any, ...], list[int]] = {}
     built = await s.scalar(select(SettlementBucket.grid).where(SettlementBucket.grid == grid).limit(1)) is not None \
         or await s.scalar(select(SettlementSpan.grid).where(SettlementSpan.grid == grid).limit(1)) is not None
     if built:
@@ -263,7 +263,7 @@ def _order(item: tuple[tuple[int, int | None], Any]) -> tuple[int, int]:
     return item[0][0], item[0][1] or 0
 
 
-async def _bucket_counts(s: AsyncSession, first: date, last: date, agency_id: int | None, grid: int) -> list:
+async def _bucket_counts(s: AsyncSession, first: date, last: date, agency_id: int | None, grid: int) -> list[Any]:
     """Per group: received and settled in the window's buckets, open at the end of the one before and of the last.
 
     Two plain queries (sums over the window's buckets; the rows of the two edge buckets) cost less
@@ -291,7 +291,7 @@ async def _bucket_counts(s: AsyncSession, first: date, last: date, agency_id: in
     return [(*group, *counts) for group, counts in sums.items()]
 
 
-async def _span_counts(s: AsyncSession, first: date, last: date, agency_id: int | None, grid: int) -> list:
+async def _span_counts(s: AsyncSession, first: date, last: date, agency_id: int | None, grid: int) -> list[Any]:
     """Per group: the dossier query's conditions, on the bucket dates of the spans."""
     p = SettlementSpan
     pending = p.returned > last

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +26,8 @@ async def list_officers(s: AsyncSession, agency_ids: frozenset[int] | None = Non
     return list(await s.scalars(query))
 
 
-def _filtered(query: Select, *, action_prefix: str | None, actor: str | None, since: datetime | None,
-              until: datetime | None) -> Select:
+def _filtered(query: Select[Any], *, action_prefix: str | None, actor: str | None, since: datetime | None,
+              until: datetime | None) -> Select[Any]:
     if action_prefix:
         escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(AuditEntry.action.like(escaped + "%", escape="\\"))

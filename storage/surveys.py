@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -149,14 +150,21 @@ async def save_session(
     else:
         stmt = _update_session(survey_id, values, expected_version)
     # The write and the row it left, in one statement (RETURNING).
-    session = (await s.scalars(stmt.returning(SurveySession), execution_options=_FRESH)).one_or_none()
+    session: SurveySession | None = (await s.scalars(stmt.returning(SurveySession),
+                                                    execution_options=_FRESH)).one_or_none()
     if session is None:
         raise StaleSession(f"session of survey {survey_id} is not at version {expected_version}")
     return session
 
 
 _SESSIONS = SurveySession.__table__
-_WRITE_SESSION = {
+_UPDATE_SESSION = (
+    _SESSIONS.update()
+    .where(_SESSIONS.c.survey_id == bindparam("b_survey_id"), _SESSIONS.c.version == bindparam("b_version"))
+    .values(version=_SESSIONS.c.version + 1)
+    .returning(_SESSIONS.c.version)
+)
+_WRITE_SESSION: dict[str, Callable[[AsyncSession], Any]] = {
     # expected_version None: insert at version 1 or bump; 0: insert only; n: update only at version n.
     "upsert": per_dialect(lambda insert: (lambda stmt: stmt.on_conflict_do_update(
         index_elements=[_SESSIONS.c.survey_id],
@@ -167,12 +175,6 @@ _WRITE_SESSION = {
         index_elements=[_SESSIONS.c.survey_id]).returning(_SESSIONS.c.version)),
     "update": lambda s: _UPDATE_SESSION,
 }
-_UPDATE_SESSION = (
-    _SESSIONS.update()
-    .where(_SESSIONS.c.survey_id == bindparam("b_survey_id"), _SESSIONS.c.version == bindparam("b_version"))
-    .values(version=_SESSIONS.c.version + 1)
-    .returning(_SESSIONS.c.version)
-)
 
 
 async def write_session(
@@ -190,7 +192,7 @@ async def write_session(
             found = raw.run(con, raw.UPDATE_SESSION, (*values, survey_id, expected_version)).fetchone()
         if found is None:
             raise StaleSession(f"session of survey {survey_id} is not at version {expected_version}")
-        return found[0]
+        return int(found[0])
     row: dict[str, Any] = {"channel": channel, "status": status, "state": state, "updated_at": now}
     if expected_version is None or expected_version == 0:
         kind = "upsert" if expected_version is None else "insert"
@@ -201,7 +203,7 @@ async def write_session(
     version = (await s.execute(_WRITE_SESSION[kind](s), row)).scalar_one_or_none()
     if version is None:
         raise StaleSession(f"session of survey {survey_id} is not at version {expected_version}")
-    return version
+    return int(version)
 
 
 _SURVEYS = Survey.__table__
@@ -261,7 +263,7 @@ def _update_session(survey_id: int, values: dict[str, Any], expected: int) -> An
     )
 
 
-async def unsurveyed_returned(s: AsyncSession, *, after: int, limit: int) -> list[tuple[int, int | None, dict]]:
+async def unsurveyed_returned(s: AsyncSession, *, after: int, limit: int) -> list[tuple[int, int | None, dict[str, Any]]]:
     """(dossier id, contact id, agency settings) of returned dossiers with neither a survey nor an
     evaluation, after dossier id `after` (keyset paging: never re-reads what was done)."""
     rows = await s.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
@@ -14,7 +14,7 @@ from storage.tables import Base, UTCDateTime
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render UTCDateTime as its plain column type so migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -43,7 +43,9 @@ def run_on(connection: Connection) -> None:
 async def run_on_url() -> None:
     """Open an engine from the config (the alembic CLI path) and migrate in one transaction."""
     config = context.config
-    target = parse_url(config.get_main_option("sqlalchemy.url"), config.attributes.get("schema"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "sqlalchemy.url is set by storage.migrate before alembic runs"
+    target = parse_url(url, config.attributes.get("schema"))
     engine = create_engine(target, foreign_keys=False)
     try:
         async with engine.begin() as connection:
