@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,7 +119,7 @@ def _order(cell: Cell) -> tuple[int, int]:
 
 
 def _sums(drill: Mapping[Dimension, tuple[Row, ...]], cells: Iterable[Cell],
-          field_of: Mapping[int, int | None]) -> list[dict[Cell, int]]:
+          field_of: Mapping[Any, int | None]) -> list[dict[Cell, int]]:
     """What the published figures add up to, as coefficients over the groups: each drill-down adds up
     to the agency's total (published), and each field minus its procedures is 0."""
     cells = list(cells)

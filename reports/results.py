@@ -256,7 +256,7 @@ def _sum_settlement(rows: Iterable[SettlementCounts]) -> SettlementCounts:
 async def _drill(s: AsyncSession, by: Dimension, bands: tuple[Band, ...], span: dict[str, Any],
                  settled: dict[tuple[Any, ...], SettlementCounts], grid: int) -> dict[int, tuple[Row, ...]]:
     """Rows of one drill-down per agency, with their settlement figures when the dimension has them."""
-    names = await store.group_names(s, by) if by is not Dimension.CHANNEL else _channel_names()
+    names: dict[Any, str] = await store.group_names(s, by) if by is not Dimension.CHANNEL else _channel_names()
     out: dict[int, list[Row]] = {}
     for totals in await rollup.fact_totals(s, by=by, grid=grid, **span):
         label = names.get(totals.key, str(totals.key)) if totals.key is not None else "—"

@@ -75,8 +75,8 @@ def _write(sheet: Worksheet, header: tuple[str, ...], table: Table, styles: dict
     for r, line in enumerate(lines, body):
         style = styles[TOTAL if table.totals is not None and r == body + len(lines) - 1 else BODY]
         sheet.append([_cell(sheet, value, style_array=style) for value in line])
-    for n, line in enumerate(header, 1):
-        _text(sheet, n, 1, line).font = Font(bold=n == 1, size=13 if n == 1 else 11)
+    for n, heading in enumerate(header, 1):
+        _text(sheet, n, 1, heading).font = Font(bold=n == 1, size=13 if n == 1 else 11)
         sheet.merge_cells(start_row=n, start_column=1, end_row=n, end_column=width)
     _headings(sheet, table)
     for c in range(1, width + 1):

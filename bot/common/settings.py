@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -184,7 +185,7 @@ class Settings(BaseSettings):
         return value.upper()
 
 
-def load_settings(env_file: Path | None = Path(".env"), **overrides: object) -> Settings:
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
     """Read the settings, turning a bad value into one clear bilingual error."""
     try:
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]

@@ -25,9 +25,12 @@ DEFAULT_DAYS = 5
 class ScoredAnswer(Protocol):
     """What the rule reads of an answer (storage.AnswerIn fits)."""
 
-    field: str
-    value: int | None
-    level: int | None
+    @property
+    def field(self) -> str: ...
+    @property
+    def value(self) -> int | None: ...
+    @property
+    def level(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)

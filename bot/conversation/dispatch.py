@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.metrics import METRICS
 from bot.common.settings import Settings
 from bot.conversation.reachability import Alerts, ReasonClass, classify
@@ -59,7 +61,7 @@ class Policy:
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
         """Seconds until the next attempt: exponential, never sooner than the provider asked."""
-        return max(retry_after or 0.0, min(self.backoff * 2 ** (attempts - 1), self.backoff_cap))
+        return float(max(retry_after or 0.0, min(self.backoff * 2 ** (attempts - 1), self.backoff_cap)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +149,13 @@ class Dispatcher:
                 ready += await self._within_limits(s, [r for r in wanted if r.channel == channel], now)
         return sorted(ready, key=lambda r: r.id)
 
-    async def _wanted(self, s, row: Claimed, now: datetime) -> bool:
-        if await self._guard(s, row):
+    async def _wanted(self, s: AsyncSession, row: Claimed, now: datetime) -> bool:
+        if self._guard is not None and await self._guard(s, row):
             return True
         await finish(s, row, OutboxStatus.CANCELLED, now=now, error="no longer wanted")
         return False
 
-    async def _within_limits(self, s, rows: list[Claimed], now: datetime) -> list[Claimed]:
+    async def _within_limits(self, s: AsyncSession, rows: list[Claimed], now: datetime) -> list[Claimed]:
         """One provider bucket taken for the whole group, then each recipient's; the rest wait their turn."""
         key, rate = f"provider:{rows[0].channel}", self._provider_rate(rows[0].channel)
         grant = await acquire(s, key, rate, now=now, want=len(rows))
@@ -200,7 +202,7 @@ class Dispatcher:
                 if result.outcome.delivery is not Delivery.SENT:
                     await self._outcome(s, result.row, result.outcome, now)
 
-    async def _outcome(self, s, row: Claimed, outcome: SendOutcome, now: datetime) -> None:
+    async def _outcome(self, s: AsyncSession, row: Claimed, outcome: SendOutcome, now: datetime) -> None:
         if outcome.delivery is Delivery.SENT:
             await finish(s, row, OutboxStatus.SENT, now=now, provider_message_id=outcome.provider_message_id)
         elif outcome.delivery is Delivery.RETRY:
@@ -208,7 +210,7 @@ class Dispatcher:
         else:
             await self._final(s, row, FINAL_OF[outcome.delivery], outcome.error, now)
 
-    async def _retry(self, s, row: Claimed, outcome: SendOutcome, now: datetime) -> None:
+    async def _retry(self, s: AsyncSession, row: Claimed, outcome: SendOutcome, now: datetime) -> None:
         if outcome.retry_after:
             await block(s, f"provider:{row.channel}", self._provider_rate(row.channel), now=now,
                         seconds=outcome.retry_after)
@@ -220,7 +222,7 @@ class Dispatcher:
                  outcome.error or "-")
         await retry_later(s, row, at=at, error=outcome.error)
 
-    async def _final(self, s, row: Claimed, status: OutboxStatus, error: str | None, now: datetime) -> None:
+    async def _final(self, s: AsyncSession, row: Claimed, status: OutboxStatus, error: str | None, now: datetime) -> None:
         refusal = classify(row.channel, DELIVERY_OF[status], error)
         if refusal.klass is not ReasonClass.PERSON and status is not OutboxStatus.FAILED:
             status = OutboxStatus.FAILED  # the address is not at fault: the row failed, nobody is marked

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage import NotFound, flow_source
 from survey_flows import Flow, FlowInvalid, Problem, Schema, load_flow, shipped_flows
 from survey_flows.flow_loader import read_flow
@@ -35,7 +37,7 @@ def check_source(flow_id: str, source: str, schema: Schema) -> tuple[Flow | None
     return (flow if not problems else None), problems
 
 
-async def load_revision(s, flow_id: str, revision: int, schema: Schema) -> Flow:
+async def load_revision(s: AsyncSession, flow_id: str, revision: int, schema: Schema) -> Flow:
     """The flow at that revision (0: the shipped file); NotFound or FlowInvalid otherwise."""
     if revision == 0:
         return load_flow(flow_id, schema)

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.errors import HailongError
 from bot.common.phones import e164
 from bot.common.settings import Settings
@@ -105,7 +107,7 @@ class Inbox:
 class _Turn:
     """One event's work inside its transaction."""
 
-    def __init__(self, inbox: Inbox, s, spec: Spec, event: Event, address: str) -> None:
+    def __init__(self, inbox: Inbox, s: AsyncSession, spec: Spec, event: Event, address: str) -> None:
         self.inbox, self.s, self.spec, self.event, self.address = inbox, s, spec, event, address
         self.talk, self.now = inbox._talk, inbox._clock()
 

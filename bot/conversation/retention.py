@@ -14,6 +14,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bot.common.contact_rules import VN
@@ -70,14 +71,15 @@ async def purge(db: Database, *, now: datetime, batch: int = BATCH) -> dict[str,
     for agency_id, settings in agencies:
         keep = Retention.of(settings)
         contact_cutoff = now - keep.contact
-        counts["contacts_unlinked"] += await _batches(db, lambda s, a=agency_id, c=contact_cutoff: store.unlink_contacts(
-            s, agency_id=a, cutoff=c, returned_before=c.astimezone(VN).date(), limit=batch))
-        counts["comments"] += await _batches(db, lambda s, a=agency_id, c=now - keep.comment: store.anonymise_comments(
-            s, agency_id=a, cutoff=c, limit=batch))
-        counts["sessions"] += await _batches(db, lambda s, a=agency_id, c=now - keep.comment: store.purge_sessions(
-            s, agency_id=a, cutoff=c, limit=batch))
-        counts["deliveries"] += await _batches(db, lambda s, a=agency_id, c=now - keep.delivery: store.purge_deliveries(
-            s, agency_id=a, cutoff=c, limit=batch))
+        counts["contacts_unlinked"] += await _batches(db, partial(
+            store.unlink_contacts, agency_id=agency_id, cutoff=contact_cutoff,
+            returned_before=contact_cutoff.astimezone(VN).date(), limit=batch))
+        counts["comments"] += await _batches(db, partial(
+            store.anonymise_comments, agency_id=agency_id, cutoff=now - keep.comment, limit=batch))
+        counts["sessions"] += await _batches(db, partial(
+            store.purge_sessions, agency_id=agency_id, cutoff=now - keep.comment, limit=batch))
+        counts["deliveries"] += await _batches(db, partial(
+            store.purge_deliveries, agency_id=agency_id, cutoff=now - keep.delivery, limit=batch))
     default_delivery = now - timedelta(days=DEFAULTS["retention_delivery_days"])
     counts["deliveries"] += await _batches(db, lambda s: store.purge_deliveries(
         s, agency_id=None, cutoff=default_delivery, limit=batch))

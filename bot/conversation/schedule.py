@@ -11,6 +11,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.common.contact_rules import ContactRules, check_fits, expiry_hours
 from bot.common.settings import Settings
@@ -46,7 +49,7 @@ TEXTS = {
 }
 
 
-async def schedule_survey(s, *, survey_id: int, agency_settings: dict | None, returned_at: datetime,
+async def schedule_survey(s: AsyncSession, *, survey_id: int, agency_settings: dict[str, Any] | None, returned_at: datetime,
                           expires_at: datetime, now: datetime) -> datetime:
     """Queue the survey's invitation and expiry timers (idempotent); when the invitation is due.
 
@@ -113,7 +116,7 @@ class Scheduler:
         async with self._db.grouped() as s:
             await postpone_job(s, job.id, at=self._clock() + self._lease)
 
-    async def _job(self, s, job: ClaimedJob) -> bool:
+    async def _job(self, s: AsyncSession, job: ClaimedJob) -> bool:
         now, reach = self._clock(), await reach_of(s, job.survey_id)
         if reach is None or reach.status not in ("invited", "active") or reach.evaluated:
             await finish_job(s, job, now=now)  # answered (kiosk, web, chat), expired or gone
@@ -124,7 +127,7 @@ class Scheduler:
             return queued
         return await self._invite(s, job, reach, now)
 
-    async def _invite(self, s, job: ClaimedJob, reach: Reach, now: datetime) -> bool:
+    async def _invite(self, s: AsyncSession, job: ClaimedJob, reach: Reach, now: datetime) -> bool:
         rules = ContactRules.of(reach.agency_settings)
         opens = rules.next_open(now)
         if opens > now:  # the job ran late, past the contact hours: wait for the next window
@@ -141,7 +144,7 @@ class Scheduler:
         await finish_job(s, job, now=now)
         return queued
 
-    async def _schedule_reminder(self, s, survey_id: int, rules: ContactRules, now: datetime,
+    async def _schedule_reminder(self, s: AsyncSession, survey_id: int, rules: ContactRules, now: datetime,
                                  expires_at: datetime) -> None:
         """The one reminder, in a contact window before the expiry; dropped (and said so) when none fits."""
         try:
@@ -154,7 +157,7 @@ class Scheduler:
             return
         await schedule_job(s, survey_id=survey_id, kind=JobKind.REMIND, due_at=remind, now=now)
 
-    async def queue_invitation(self, s, reach: Reach, kind: str, start: int, now: datetime) -> bool:
+    async def queue_invitation(self, s: AsyncSession, reach: Reach, kind: str, start: int, now: datetime) -> bool:
         """Queue the invitation on the first channel of the plan (from `start`) that can reach them."""
         if reach.opted_out:
             return False
@@ -182,7 +185,7 @@ class Scheduler:
         return sms_invitation(reach.dossier_code, link,
                               unicode=bool(self._settings.sms_unicode if own is None else own))
 
-    async def _expire(self, s, reach: Reach, now: datetime) -> bool:
+    async def _expire(self, s: AsyncSession, reach: Reach, now: datetime) -> bool:
         """Time is up: an open session gets ExpireReply (its goodbye goes out); the survey is expired."""
         session = await load_session(s, reach.survey_id)
         if session is None or session.status != "active":
@@ -191,13 +194,14 @@ class Scheduler:
         from storage.tables import Survey
 
         survey = await s.get(Survey, reach.survey_id, populate_existing=True)
+        assert survey is not None  # `reach` was read from it in this transaction
         address = reach.addresses.get(session.channel) if session.channel in self._channels else None
         turn = await self._talk.reply_in(s, survey, ExpireReply(), address=address)
         return address is not None and bool(turn.messages)
 
     # --- the dispatcher's hooks ---------------------------------------------------------
 
-    async def still_wanted(self, s, row: Claimed) -> bool:
+    async def still_wanted(self, s: AsyncSession, row: Claimed) -> bool:
         """An invitation or reminder is sent only while the survey is open and unanswered."""
         if row.payload.get("kind") not in INVITING or row.survey_id is None:
             return True
@@ -205,7 +209,7 @@ class Scheduler:
         return reach is not None and reach.status in ("invited", "active") and not reach.evaluated \
             and not reach.opted_out
 
-    async def fall_back(self, s, row: Claimed, status: OutboxStatus) -> None:
+    async def fall_back(self, s: AsyncSession, row: Claimed, status: OutboxStatus) -> None:
         """An invitation that failed, bounced or was refused goes to the plan's next channel."""
         if row.payload.get("kind") not in INVITING or row.survey_id is None:
             return

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.common.contact_rules import ContactRules, expiry_hours
 from bot.common.settings import Settings
@@ -21,16 +24,16 @@ BATCH = 2000  # 7 columns a survey: under SQLite's 32,766 bound parameters
 
 async def schedule_returned(db: Database, settings: Settings, *, now: datetime, batch: int = BATCH) -> int:
     """Open and schedule the surveys of returned, unevaluated dossiers without one; how many."""
-    total, after = 0, 0
-    while True:
+    total = 0
+    after: int | None = 0
+    while after is not None:
         async with db.transaction() as s:
             count, after = await _batch(s, settings, now, batch, after)
         total += count
-        if after is None:
-            return total
+    return total
 
 
-async def _batch(s, settings: Settings, now: datetime, batch: int, after: int) -> tuple[int, int | None]:
+async def _batch(s: AsyncSession, settings: Settings, now: datetime, batch: int, after: int) -> tuple[int, int | None]:
     """One batch of dossiers after id `after`: their surveys, then their invitation and expiry timers."""
     rows = await unsurveyed_returned(s, after=after, limit=batch)
     if not rows:
@@ -39,7 +42,7 @@ async def _batch(s, settings: Settings, now: datetime, batch: int, after: int) -
     ids = await create_surveys(s, [
         {"dossier_id": d, "token": new_token(), "flow_id": settings.default_flow, "status": "invited",
          "contact_id": c, "created_at": now, "expires_at": expires[d]} for d, c, _ in rows])
-    rules = {}  # per agency settings, parsed once
+    rules: dict[str, Any] = {}  # per agency settings, parsed once
     jobs = []
     unfit = 0
     for dossier_id, _, agency_settings in rows:

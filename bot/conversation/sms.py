@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.settings import Settings
 from bot.conversation.reachability import Alerts, ReasonClass, classify
 from bot.conversation.turns import Conversations, utc_now
@@ -63,14 +65,15 @@ class SmsReports:
                 await set_opted_out(s, channel=CHANNEL, address=row.address, now=now)
             if row is not None and report.status in FINAL_FAILURES:
                 await _classify_report(s, row, report, now, self.alerts)
-            handed_on = row is not None and report.status in FINAL_FAILURES and self.on_failed is not None
-            if handed_on:
-                await self.on_failed(s, row, report.status)  # the invitation goes to the next channel
+            on_failed = self.on_failed
+            handed_on = row is not None and report.status in FINAL_FAILURES and on_failed is not None
+            if row is not None and on_failed is not None and handed_on:
+                await on_failed(s, row, report.status)  # the invitation goes to the next channel
         if handed_on:
             self._talk.on_enqueue()  # committed: the next channel's invitation goes now, not at the next tick
 
 
-async def _classify_report(s, row: OutboxMessage, report: DeliveryReport, now: datetime, alerts: Alerts) -> None:
+async def _classify_report(s: AsyncSession, row: OutboxMessage, report: DeliveryReport, now: datetime, alerts: Alerts) -> None:
     """A final failure reported later: a person-level code closes SMS for this number only, an
     account-level one alerts the operators; a replayed report never gets here (advance_delivery)."""
     refusal = classify(CHANNEL, Delivery.FAILED, report.error)

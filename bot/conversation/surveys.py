@@ -6,11 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.contact_rules import expiry_hours
 from bot.common.errors import BadInput, DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.common.settings import Settings
 from storage import (
     Database,
+    Dossier,
     DuplicateSurvey,
     Survey,
     audit,
@@ -50,7 +53,7 @@ async def send_survey(
 
 
 async def send_survey_in(
-    s, settings: Settings, raw_code: str, *, now: datetime, actor: str = "cli", flow_id: str | None = None,
+    s: AsyncSession, settings: Settings, raw_code: str, *, now: datetime, actor: str = "cli", flow_id: str | None = None,
 ) -> Invitation:
     """`send_survey` in the caller's transaction (a chat turn's): database work only.
 
@@ -76,7 +79,7 @@ async def send_survey_in(
     )
 
 
-async def _open_survey(s, settings: Settings, dossier, *, now: datetime, flow_id: str | None) -> tuple[Survey, bool]:
+async def _open_survey(s: AsyncSession, settings: Settings, dossier: Dossier, *, now: datetime, flow_id: str | None) -> tuple[Survey, bool]:
     existing = await find_survey(s, dossier_id=dossier.id)
     if existing is not None:
         return existing, False
@@ -92,7 +95,7 @@ async def _open_survey(s, settings: Settings, dossier, *, now: datetime, flow_id
     return survey, True
 
 
-async def _expiry_hours(s, settings: Settings, agency_id: int) -> int:
+async def _expiry_hours(s: AsyncSession, settings: Settings, agency_id: int) -> int:
     """The agency's own expiry (settings page), else the server's HAILONG_SURVEY_TTL_HOURS."""
     agency = await get_agency(s, agency_id)
     return expiry_hours(agency.settings if agency is not None else None, settings)

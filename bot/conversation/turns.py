@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.alerts import follow_up_dissatisfied
 from bot.conversation.flows import load_revision
@@ -34,6 +37,7 @@ from survey_flows import (
     Event,
     Flow,
     MessageSent,
+    Reply,
     Schema,
     Session,
     SessionStatus,
@@ -99,7 +103,7 @@ class Conversations:
                 revision = 0 if started else await published_revision(s, survey.flow_id)
             return await self._revision(s, survey.flow_id, revision)
 
-    async def _flow_in(self, s, survey: Survey, *, starting: bool) -> Flow:
+    async def _flow_in(self, s: AsyncSession, survey: Survey, *, starting: bool) -> Flow:
         """The survey's pinned flow; a starting session pins the revision published now.
 
         A survey without a pin that is not starting began before revisions existed: the shipped file.
@@ -110,7 +114,7 @@ class Conversations:
                 s, survey, await published_revision(s, survey.flow_id) if starting else 0)
         return await self._revision(s, survey.flow_id, revision)
 
-    async def _revision(self, s, flow_id: str, revision: int) -> Flow:
+    async def _revision(self, s: AsyncSession, flow_id: str, revision: int) -> Flow:
         if (flow_id, revision) not in self._flows:
             self._flows[flow_id, revision] = await load_revision(s, flow_id, revision, self._schema)
         return self._flows[flow_id, revision]
@@ -125,7 +129,7 @@ class Conversations:
         return turn
 
     async def reply(
-        self, survey: Survey, reply: object, *, address: str | None = None,
+        self, survey: Survey, reply: Reply, *, address: str | None = None,
         expected_version: int | None = None,
     ) -> Turn:
         """Apply a citizen's reply (or an expiry) to the survey's open session.
@@ -138,7 +142,7 @@ class Conversations:
         return turn
 
     async def begin_in(
-        self, s, survey: Survey, *, channel: str, lang: str = "vi", address: str | None = None,
+        self, s: AsyncSession, survey: Survey, *, channel: str, lang: str = "vi", address: str | None = None,
         via: str | None = None,
     ) -> Turn:
         """`begin` inside the caller's transaction (which commits the turn with its own writes).
@@ -153,7 +157,7 @@ class Conversations:
         return await self._save(s, survey, sprint.session, sprint.events, None, address, via=via)
 
     async def reply_in(
-        self, s, survey: Survey, reply: object, *, address: str | None = None,
+        self, s: AsyncSession, survey: Survey, reply: Reply, *, address: str | None = None,
         expected_version: int | None = None, replaces: str | None = None, via: str | None = None,
     ) -> Turn:
         """`reply` inside the caller's transaction: load, run and save under the survey's lock.
@@ -172,7 +176,7 @@ class Conversations:
         sprint = resume(flow, _carried(flow, Session.from_json(row.state)), self._env(), reply)
         return await self._save(s, survey, sprint.session, sprint.events, row.version, address, replaces, via=via)
 
-    async def start_in(self, s, survey: Survey | None, *, channel: str, address: str,
+    async def start_in(self, s: AsyncSession, survey: Survey | None, *, channel: str, address: str,
                        records_as: str | None = None) -> str | None:
         """Link a chat (channel, address) to a survey and ask its first question, in the caller's
         transaction; or why not ("unknown", "used", "expired", "ongoing", "elsewhere").
@@ -191,7 +195,7 @@ class Conversations:
                             via=channel if records_as else None)
         return None
 
-    async def go_on_in(self, s, survey: Survey, reply: object, *, channel: str, address: str,
+    async def go_on_in(self, s: AsyncSession, survey: Survey, reply: Reply, *, channel: str, address: str,
                        replaces: str | None = None, records_as: str | None = None) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
         reply to the invitation starts it)."""
@@ -209,7 +213,7 @@ class Conversations:
         return Env(now=self._clock(), new_id=self._new_id)
 
     async def _save(
-        self, s, survey: Survey, session: Session, events: tuple[Event, ...],
+        self, s: AsyncSession, survey: Survey, session: Session, events: tuple[Event, ...],
         version: int | None, address: str | None, replaces: str | None = None, *, via: str | None = None,
     ) -> Turn:
         now = self._clock()
@@ -226,7 +230,7 @@ class Conversations:
         await self._close(s, survey, session, now)
         return Turn(session, events)
 
-    async def _close(self, s, survey: Survey, session: Session, now: datetime) -> None:
+    async def _close(self, s: AsyncSession, survey: Survey, session: Session, now: datetime) -> None:
         if session.status == SessionStatus.ACTIVE:
             if survey.status != "active":
                 await mark_survey(s, survey, "active", now=now, channel=session.channel)
@@ -237,7 +241,7 @@ class Conversations:
             status = await self._record(s, survey, session, now)
         await mark_survey(s, survey, status, now=now, channel=session.channel)
 
-    async def _record(self, s, survey: Survey, session: Session, now: datetime) -> str:
+    async def _record(self, s: AsyncSession, survey: Survey, session: Session, now: datetime) -> str:
         answers = [
             AnswerIn(field=f, value=a.value, level=a.level, text=a.text,
                      items=tuple(a.items) if a.items is not None else None)
@@ -250,7 +254,7 @@ class Conversations:
 
 
 async def record_answers(
-    s, schema: Schema, survey: Survey, answers: list[AnswerIn], *, channel: str,
+    s: AsyncSession, schema: Schema, survey: Survey, answers: list[AnswerIn], *, channel: str,
     flow_id: str | None, language: str, now: datetime, flow_revision: int | None = None,
 ) -> bool:
     """Write a survey's evaluation (the dossier's computed points + the answers) and apply the
@@ -271,7 +275,7 @@ async def record_answers(
     return True
 
 
-def _payload(message: MessageSent) -> dict:
+def _payload(message: MessageSent) -> dict[str, Any]:
     """The channel-neutral outbound message, as stored in the outbox."""
     return {
         "step": message.step_id,
@@ -281,10 +285,10 @@ def _payload(message: MessageSent) -> dict:
     }
 
 
-def _merged(payloads: list[dict]) -> list[dict]:
+def _merged(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A turn's messages as the person receives them: a message without choices (an introduction,
     a notice) joins the next one, so that one question is one message (one request, one SMS)."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for payload in payloads:
         if out and not out[-1]["choices"]:
             payload = {**payload, "text": f"{out.pop()['text']}\n\n{payload['text']}"}

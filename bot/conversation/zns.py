@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.errors import HailongError
 from bot.common.settings import Settings
 from bot.conversation.surveys import send_survey
@@ -98,7 +100,7 @@ class ZnsInvitations:
         return outcome
 
 
-async def _survey_of(s, outbound: Outbound) -> int | None:
+async def _survey_of(s: AsyncSession, outbound: Outbound) -> int | None:
     """The survey named by `reference`; without one, the open survey of the phone's contact."""
     if (outbound.reference or "").isdigit():
         return int(outbound.reference)  # type: ignore[arg-type]
@@ -106,14 +108,15 @@ async def _survey_of(s, outbound: Outbound) -> int | None:
     return None if survey is None else survey.id
 
 
-async def _invite_facts(s, settings: Settings, survey_id: int) -> tuple[str, str] | None:
+async def _invite_facts(s: AsyncSession, settings: Settings, survey_id: int) -> tuple[str, str] | None:
     """The survey's dossier code and the rating template of its agency (or the default one)."""
     survey = await s.get(Survey, survey_id)
     if survey is None:
         return None
     dossier = await get_dossier(s, survey.dossier_id)
     agency = await get_agency(s, dossier.agency_id)
-    return dossier.code, str((agency.settings or {}).get(TEMPLATE_SETTING) or settings.zalo_zns_rating_template_id)
+    settings_of_agency = agency.settings if agency is not None else None
+    return dossier.code, str((settings_of_agency or {}).get(TEMPLATE_SETTING) or settings.zalo_zns_rating_template_id)
 
 
 async def invite_by_zns(db: Database, settings: Settings, sender: ZnsInvitations, raw_code: str, *,
@@ -122,6 +125,7 @@ async def invite_by_zns(db: Database, settings: Settings, sender: ZnsInvitations
     invitation = await send_survey(db, settings, raw_code, now=now, actor="zalo-zns")
     async with db.transaction() as s:
         survey = await s.get(Survey, invitation.survey_id)
+        assert survey is not None  # send_survey has just made or found it
         phone = await _phone(s, survey.dossier_id)
     if phone is None:
         raise NoPhone(invitation.dossier_code)
@@ -132,7 +136,7 @@ async def invite_by_zns(db: Database, settings: Settings, sender: ZnsInvitations
     return ZnsInvite(invitation.dossier_code, survey.id, outcome)
 
 
-async def _phone(s, dossier_id: int) -> str | None:
+async def _phone(s: AsyncSession, dossier_id: int) -> str | None:
     """The dossier's phone: its contact's SMS address (E.164)."""
     dossier = await get_dossier(s, dossier_id)
     if dossier.contact_id is None:
@@ -184,7 +188,7 @@ async def apply_rating(db: Database, schema: Schema, feedback: ZnsFeedback, *, n
         return await apply_rating_in(s, schema, feedback, now=now)
 
 
-async def apply_rating_in(s, schema: Schema, feedback: ZnsFeedback, *, now: datetime) -> str:
+async def apply_rating_in(s: AsyncSession, schema: Schema, feedback: ZnsFeedback, *, now: datetime) -> str:
     """Write a rating in the caller's transaction, which recorded its id: "recorded", "duplicate"
     (already rated/evaluated) or "unknown" (no survey). Database work only, under the survey's lock."""
     survey = await _rated_survey(s, feedback)
@@ -199,7 +203,7 @@ def feedback_id(feedback: ZnsFeedback) -> str:
     return f"feedback:{feedback.msg_id}"
 
 
-async def _rated_survey(s, feedback: ZnsFeedback) -> Survey | None:
+async def _rated_survey(s: AsyncSession, feedback: ZnsFeedback) -> Survey | None:
     if feedback.tracking_id and feedback.tracking_id.isdigit():
         survey = await s.get(Survey, int(feedback.tracking_id))
         if survey is not None:
@@ -208,7 +212,7 @@ async def _rated_survey(s, feedback: ZnsFeedback) -> Survey | None:
     return None if survey_id is None else await s.get(Survey, survey_id)
 
 
-async def _record(s, schema: Schema, survey: Survey, feedback: ZnsFeedback, now: datetime) -> str:
+async def _record(s: AsyncSession, schema: Schema, survey: Survey, feedback: ZnsFeedback, now: datetime) -> str:
     if not await record_answers(s, schema, survey, rating_answers(schema, feedback), channel=CHANNEL,
                                 flow_id=FLOW_ID, language="vi", now=now, flow_revision=0):
         return "duplicate"  # evaluated meanwhile on another channel: the first evaluation stands

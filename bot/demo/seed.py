@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.common.settings import Settings
 from bot.conversation.surveys import send_survey
@@ -102,7 +103,7 @@ async def _seed_directory_and_dossiers(db: Database, rng: random.Random, today: 
     return created
 
 
-async def _dossier(s, rng, today, acode, agency_id, seq, procedures, officers, now):
+async def _dossier(s: AsyncSession, rng, today, acode, agency_id, seq, procedures, officers, now):
     received = today - timedelta(days=rng.randint(5, 270))
     procedure_id, days = rng.choice(procedures)
     due = received + timedelta(days=days)
@@ -141,7 +142,7 @@ class _Clock:
         return self.at.astimezone(timezone.utc)
 
 
-async def _citizen(db, settings, conversations: Conversations, rng: random.Random, code: str, clock: _Clock) -> int:
+async def _citizen(db: Database, settings, conversations: Conversations, rng: random.Random, code: str, clock: _Clock) -> int:
     invitation = await send_survey(db, settings, code, now=clock(), actor="demo")
     async with db.transaction() as s:
         survey = await find_survey(s, token=invitation.token)

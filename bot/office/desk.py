@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from math import ceil
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.contact_rules import ContactRules, expiry_hours
 from bot.common.errors import DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.common.settings import Settings
@@ -214,7 +216,7 @@ async def _survey(db: Database, settings: Settings, card: DossierCard, *, actor:
         raise DeskRefused("evaluated", channel="") from None
 
 
-async def _queue(s, scheduler: Scheduler | None, survey_id: int, via: str, now: datetime) -> bool:
+async def _queue(s: AsyncSession, scheduler: Scheduler | None, survey_id: int, via: str, now: datetime) -> bool:
     """Queue the invitation on `via` through the scheduler, as the plan's step when it is one (so a
     failure falls back along the agency's plan), else as a plan of its own."""
     reach = await reach_of(s, survey_id)

@@ -19,6 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.errors import BadInput, DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.common.settings import Settings
 from bot.conversation.surveys import send_survey
@@ -97,7 +99,7 @@ async def find_desk(db: Database, desk_id: str) -> Desk | None:
     return None
 
 
-async def _desk_config(s, desk_id: str):
+async def _desk_config(s: AsyncSession, desk_id: str):
     """(agency, that agency's desks) of the agency holding this desk, or (None, {})."""
     for agency in await list_agencies(s):
         desks = dict((agency.settings or {}).get("kiosk_desks", {}))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.database import open_configured
 from bot.common.errors import HailongError
 from bot.common.settings import Settings
@@ -34,7 +36,7 @@ def _period(settings: Settings, name: str):
         raise HailongError(exc.vi, exc.en) from None
 
 
-async def _agency_id(s, code: str | None) -> int | None:
+async def _agency_id(s: AsyncSession, code: str | None) -> int | None:
     if code is None:
         return None
     agency = await find_agency(s, code)

@@ -13,6 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.common.errors import HailongError
 from bot.conversation.flows import load_revision
 from bot.office.api_models import EvaluationsQuery
@@ -83,7 +85,7 @@ async def evaluations_since(db: Database, agency: Agency, query: EvaluationsQuer
     return {"items": items, "next_cursor": str(last) if last else None, "has_more": len(found) > query.limit}
 
 
-async def evaluation_json(s, read: EvaluationRead, free_text: bool) -> dict[str, Any]:
+async def evaluation_json(s: AsyncSession, read: EvaluationRead, free_text: bool) -> dict[str, Any]:
     ev = read.evaluation
     schema = _schema()
     scales = await _scales(s, ev.flow_id, ev.flow_revision)
@@ -117,7 +119,7 @@ async def evaluation_json(s, read: EvaluationRead, free_text: bool) -> dict[str,
 _SCALES: dict[tuple[str, int], dict[str, str]] = {}
 
 
-async def _scales(s, flow_id: str | None, revision: int | None) -> dict[str, str]:
+async def _scales(s: AsyncSession, flow_id: str | None, revision: int | None) -> dict[str, str]:
     """{schema field: scale id} of the flow revision that asked the questions (revisions never change)."""
     if flow_id is None:
         return {}

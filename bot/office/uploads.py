@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.office.dossiers import write_rows
 from bot.office.importer import DossierRow, RowError, Unreadable, file_kind, read_rows
 from storage import Database, StoredDossier, agency_ids, audit, stored_dossiers
@@ -216,7 +218,7 @@ async def run_import(db: Database, upload: Upload, agencies: frozenset[int] | No
         done += count
         upload.save_state(state="running", preview=summary, total=total, done=done)
 
-    async def record(s, written) -> None:
+    async def record(s: AsyncSession, written) -> None:
         await audit(s, actor=actor, action="dossiers.import", subject=f"upload:{upload.id}", now=now,
                     detail={"file": upload.filename, "new": written.created,
                             "updated": max(0, written.updated - summary["unchanged"]),

@@ -27,6 +27,7 @@ from bot.web.auth import check_csrf, read_staff_form, refused, require, signed_i
 from bot.web.keys import DATABASE
 from bot.web.pages import CSRF_FIELD, FormRefused, page_lang
 from bot.web.texts import translate
+from storage import Database
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -185,7 +186,7 @@ async def confirm_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_path(request, found.id))
 
 
-async def _import(db, upload: Upload, agencies, actor: str) -> None:
+async def _import(db: Database, upload: Upload, agencies, actor: str) -> None:
     """The import itself; whatever stops it is written to the state (rows written so far stay)."""
     try:
         await run_import(db, upload, agencies, actor=actor, now=datetime.now(timezone.utc))
