@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -104,7 +105,7 @@ async def send(
 
 def simulate_json(
     flow_id: str, *, lang: str, channel: str, lines: Iterable[str], context: dict[str, str]
-) -> dict:
+) -> dict[str, Any]:
     """Run a flow on replies read line by line; return the final evaluation record."""
     flow = load_flow(flow_id, load_schema())
     session = start(flow, _env(), lang=lang, channel=channel, context=context).session

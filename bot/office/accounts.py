@@ -184,7 +184,8 @@ def pair_delay(failures: int) -> timedelta:
     """How long a username + address waits after its last failure, given how many it has had."""
     if failures < FREE_TRIES:
         return timedelta(0)
-    return min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - FREE_TRIES))
+    delay: timedelta = min(MAX_DELAY, FIRST_DELAY * 2 ** (failures - FREE_TRIES))
+    return delay
 
 
 async def sign_in(db: Database, *, username: str, password: str, address: str, now: datetime,

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.common.errors import BadInput
 from storage import (
@@ -41,12 +42,12 @@ class ApiKeyInfo:
     last4: str
 
 
-def key_id(entry: dict) -> str:
+def key_id(entry: dict[str, Any]) -> str:
     """The id of a stored key: the start of its hash (older keys have no id of their own)."""
     return str(entry.get("id") or str(entry.get("sha256", ""))[:12])
 
 
-def api_keys_of(settings: dict | None) -> list[ApiKeyInfo]:
+def api_keys_of(settings: dict[str, Any] | None) -> list[ApiKeyInfo]:
     """The keys of an agency's settings, as they may be shown (never the key, never the hash)."""
     return [ApiKeyInfo(key_id(k), str(k.get("label", "")), str(k.get("created_at", "")), str(k.get("last4", "")))
             for k in (settings or {}).get("api_keys", [])]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from io import StringIO
+from typing import Any
 
 from bot.common.contact_rules import VN
 from reports.csvout import safe_writer
@@ -44,7 +45,7 @@ class AuditFilter:
             action, bad = "", [*bad, "action"]
         return cls(action, actor, days["since"], days["until"]), bad
 
-    def span(self) -> dict:
+    def span(self) -> dict[str, Any]:
         """The storage filters: UTC instants of the local days, the end exclusive."""
         def start(day: date) -> datetime:
             return datetime.combine(day, time(0), VN)
@@ -57,7 +58,7 @@ class AuditFilter:
                 "until": self.until.isoformat() if self.until else ""}
 
 
-def compact(detail: dict | None) -> str:
+def compact(detail: dict[str, Any] | None) -> str:
     """The detail as one line of JSON."""
     return json.dumps(detail or {}, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
 

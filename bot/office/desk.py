@@ -20,7 +20,7 @@ from bot.common.contact_rules import ContactRules, expiry_hours
 from bot.common.errors import DossierAlreadyEvaluated, DossierNotReturned, DossierUnknown
 from bot.common.settings import Settings
 from bot.conversation.schedule import Scheduler
-from bot.conversation.surveys import send_survey, start_problem
+from bot.conversation.surveys import Invitation, send_survey, start_problem
 from bot.office.accounts import Principal
 from bot.office.kiosks import SCANNED
 from bot.office.slips import Slip, slip_pdf, slip_png, telegram_link
@@ -204,7 +204,7 @@ def _option(card: DossierCard, channel: str, settings: Settings, senders: Collec
     return option
 
 
-async def _survey(db: Database, settings: Settings, card: DossierCard, *, actor: str, now: datetime):
+async def _survey(db: Database, settings: Settings, card: DossierCard, *, actor: str, now: datetime) -> Invitation:
     """The dossier's survey from send_survey, its refusals as the desk's."""
     try:
         return await send_survey(db, settings, card.code, now=now, actor=actor)

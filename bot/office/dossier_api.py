@@ -26,6 +26,7 @@ from bot.office.slips import telegram_link
 from storage import (
     Agency,
     Database,
+    Dossier,
     agency_ids,
     agency_tree,
     audit,
@@ -104,12 +105,12 @@ def _raw(body: BaseModel) -> dict[str, str]:
     return {k: "" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for k, v in values.items()}
 
 
-async def put_dossier(db: Database, agency: Agency, raw_code: str, body: DossierIn, *, now: datetime) -> dict:
+async def put_dossier(db: Database, agency: Agency, raw_code: str, body: DossierIn, *, now: datetime) -> dict[str, Any]:
     """Create or update one dossier of the key's agency or a unit from a JSON body (the CSV import's rules)."""
     code = dossier_code(raw_code)
     scope = await scope_of(db, agency)
     part, _ = scope.agency_of(code)
-    await own_dossier(db, scope, code, missing_ok=True)
+    await own_or_missing(db, scope, code)
     row = check_row(1, {**_raw(body), "code": code, "agency_code": _stored_code(scope, part)})
     if isinstance(row, RowError):
         raise BadInput(row.vi, row.en)
@@ -131,7 +132,7 @@ def _stored_code(scope: Scope, part: str) -> str:
     return scope.agency.code if part == scope.agency.code.upper() else part
 
 
-async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetime) -> dict:
+async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetime) -> dict[str, Any]:
     """Create or update many dossiers at once with the CSV import's code; one result per item, by position.
 
     Idempotent by code: sending the same batch again updates the same dossiers. An item is refused on
@@ -142,7 +143,8 @@ async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetim
     rows = []
     seen: set[str] = set()
     async with db.transaction() as s:  # the batch's stored dossiers, read at once: code -> agency id
-        stored = await dossier_agencies(s, {_code_or_none(item.code) for item in body.dossiers} - {None})
+        codes = {_code_or_none(item.code) for item in body.dossiers}
+        stored = await dossier_agencies(s, {code for code in codes if code is not None})
     for index, item in enumerate(body.dossiers):
         try:
             code = dossier_code(item.code)
@@ -177,7 +179,7 @@ async def put_batch(db: Database, agency: Agency, body: BatchIn, *, now: datetim
     return {"created": counts["created"], "updated": counts["updated"], "errors": counts["error"], "results": results}
 
 
-async def dossier_json(db: Database, agency: Agency, code: str) -> dict:
+async def dossier_json(db: Database, agency: Agency, code: str) -> dict[str, Any]:
     """The dossier as the API shows it."""
     dossier = await own_dossier(db, await scope_of(db, agency), code)
     return {"code": dossier.code, "status": dossier.status, "received_on": _day(dossier.received_on),
@@ -185,7 +187,7 @@ async def dossier_json(db: Database, agency: Agency, code: str) -> dict:
 
 
 async def mark_returned(db: Database, settings: Settings, agency: Agency, raw_code: str, returned_on: date | None,
-                        *, now: datetime) -> dict:
+                        *, now: datetime) -> dict[str, Any]:
     """Set status 10 (returned), open the survey, and record when its invitation is due."""
     code = dossier_code(raw_code)
     dossier = await own_dossier(db, await scope_of(db, agency), code)
@@ -215,7 +217,7 @@ async def open_survey(db: Database, settings: Settings, agency: Agency, raw_code
     return await send_survey(db, settings, code, now=now, actor=f"api:{agency.code}")
 
 
-async def survey_status(db: Database, agency: Agency, raw_code: str) -> dict:
+async def survey_status(db: Database, agency: Agency, raw_code: str) -> dict[str, Any]:
     """Where the dossier's survey stands (no token: status readers need not reach the citizen)."""
     code = dossier_code(raw_code)
     dossier = await own_dossier(db, await scope_of(db, agency), code)
@@ -229,7 +231,7 @@ async def survey_status(db: Database, agency: Agency, raw_code: str) -> dict:
             "ended_at": survey.ended_at.isoformat() if survey.ended_at else None}
 
 
-def invitation_json(settings: Settings, invitation: Invitation) -> dict:
+def invitation_json(settings: Settings, invitation: Invitation) -> dict[str, Any]:
     """How to reach a survey: link, Telegram deep link, QR images."""
     return {"dossier_code": invitation.dossier_code, "created": invitation.created, "link": invitation.link,
             "telegram_link": telegram_link(settings, invitation.token),
@@ -237,18 +239,24 @@ def invitation_json(settings: Settings, invitation: Invitation) -> dict:
             "expires_at": invitation.expires_at.isoformat()}
 
 
-async def own_dossier(db: Database, scope: Scope, code: str, *, missing_ok: bool = False):
+async def own_dossier(db: Database, scope: Scope, code: str) -> Dossier:
     """The dossier when its code and its record are the key's agency's or a unit's.
 
     A code naming another agency is refused as such (AgencyForbidden: the code alone says so, nothing
     stored is revealed); a dossier stored under another agency is as unknown as a missing one.
     """
+    dossier = await own_or_missing(db, scope, code)
+    if dossier is None:
+        raise DossierUnknown(code)
+    return dossier
+
+
+async def own_or_missing(db: Database, scope: Scope, code: str) -> Dossier | None:
+    """`own_dossier`, or None when no dossier has that code yet."""
     scope.agency_of(code)
     async with db.transaction() as s:
         dossier = await find_dossier(s, code)
-    if dossier is None and missing_ok:
-        return None
-    if dossier is None or dossier.agency_id not in scope.codes.values():
+    if dossier is not None and dossier.agency_id not in scope.codes.values():
         raise DossierUnknown(code)
     return dossier
 

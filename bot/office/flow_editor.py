@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.common.settings import Settings
@@ -98,7 +99,7 @@ def period_under_way(today: date, settings: Settings) -> tuple[bool, str]:
     return today != parse_period(name, window, cutoff).first, name
 
 
-def scored_questions(flow: Flow) -> frozenset[tuple]:
+def scored_questions(flow: Flow) -> frozenset[tuple[Any, ...]]:
     """What a flow scores: each written field with its kind, scale or options, range and thresholds."""
     return frozenset(
         (step.writes, str(step.kind), step.scale,

@@ -25,6 +25,7 @@ from survey_flows import (
     FlowError,
     MessageSent,
     Session,
+    SessionStatus,
     Sprint,
     StepKind,
     TextReply,
@@ -92,7 +93,9 @@ def _telegram(out: Outbound) -> Bubble:
 
 
 def _zalo(out: Outbound) -> Bubble:
-    message = zalo.render(out).json["message"]
+    body = zalo.render(out).json
+    assert body is not None  # an OA message is always a JSON body
+    message = body["message"]
     buttons = message.get("attachment", {}).get("payload", {}).get("buttons", [])
     return Bubble(message["text"], tuple(b["title"] for b in buttons))
 
@@ -116,7 +119,7 @@ def preview_session(flow: Flow, step_id: str, lang: str, now: datetime) -> Sessi
     asked = [s.id for s in flow.steps if s.asks]
     before = tuple(asked[: asked.index(step_id)]) if step_id in asked else ()
     return Session(flow_id=flow.id, flow_version=flow.version, lang=flow.lang_for(lang), channel="web",
-                   status="active", step_id=step_id, started_at=now, updated_at=now,
+                   status=SessionStatus.ACTIVE, step_id=step_id, started_at=now, updated_at=now,
                    context=_sample(), history=before)
 
 

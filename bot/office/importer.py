@@ -175,6 +175,7 @@ def check_row(line: int, raw: dict[str, str]) -> DossierRow | RowError:
         code = normalize_code(raw.get("code", ""))
         status = _status(raw["status"])
         received_on = _date(raw["received_on"], "received_on")
+        assert received_on is not None  # required: a missing date raised above
         due_on = _date(raw.get("due_on", ""), "due_on", required=False)
         returned_on = _date(raw.get("returned_on", ""), "returned_on", required=False)
         _check_dates(status, received_on, due_on, returned_on)

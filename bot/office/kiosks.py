@@ -18,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,7 @@ from bot.common.errors import BadInput, DossierAlreadyEvaluated, DossierNotRetur
 from bot.common.settings import Settings
 from bot.conversation.surveys import send_survey
 from storage import (
+    Agency,
     Database,
     Survey,
     SurveyStatus,
@@ -99,7 +101,7 @@ async def find_desk(db: Database, desk_id: str) -> Desk | None:
     return None
 
 
-async def _desk_config(s: AsyncSession, desk_id: str):
+async def _desk_config(s: AsyncSession, desk_id: str) -> tuple[Agency | None, dict[str, Any]]:
     """(agency, that agency's desks) of the agency holding this desk, or (None, {})."""
     for agency in await list_agencies(s):
         desks = dict((agency.settings or {}).get("kiosk_desks", {}))
@@ -189,7 +191,7 @@ async def enrol_device(db: Database, desk_id: str, token: str, *, now: datetime,
     return secret
 
 
-_REASONS = {DossierUnknown: "unknown", BadInput: "unknown", DossierNotReturned: "not_returned",
+_REASONS: dict[type[Exception], str] = {DossierUnknown: "unknown", BadInput: "unknown", DossierNotReturned: "not_returned",
             DossierAlreadyEvaluated: "evaluated"}
 
 

@@ -16,7 +16,7 @@ from bot.conversation.alerts import AlertRule, parse_conditions
 from bot.office.agency_settings import report_rules_of
 from reports.errors import ReportError
 from reports.export import Format, dataset, render
-from reports.periods import Window, parse_period
+from reports.periods import Period, Window, parse_period
 from reports.results import build_results
 from storage import find_agency, update_agency_settings
 from storage import results as store
@@ -29,7 +29,7 @@ class AgencyUnknown(HailongError):
         super().__init__(f"không có cơ quan mã {code!r}", f"no agency with code {code!r}")
 
 
-def _period(settings: Settings, name: str):
+def _period(settings: Settings, name: str) -> Period:
     try:
         return parse_period(name, Window(settings.report_window), settings.report_cutoff_day)
     except ReportError as exc:
@@ -37,8 +37,10 @@ def _period(settings: Settings, name: str):
 
 
 async def _agency_id(s: AsyncSession, code: str | None) -> int | None:
-    if code is None:
-        return None
+    return None if code is None else await _agency_id_of(s, code)
+
+
+async def _agency_id_of(s: AsyncSession, code: str) -> int:
     agency = await find_agency(s, code)
     if agency is None:
         raise AgencyUnknown(code)
@@ -82,7 +84,7 @@ async def set_score(settings: Settings, *, agency: str, period: str, self_score:
         if value is not None and not 0 <= value <= 18:
             raise HailongError("điểm phải từ 0 đến 18", "a score must be between 0 and 18")
     async with open_configured(settings) as db, db.transaction() as s:
-        await store.set_agency_score(s, agency_id=await _agency_id(s, agency), period=name, now=now,
+        await store.set_agency_score(s, agency_id=await _agency_id_of(s, agency), period=name, now=now,
                                      self_score=self_score, appraisal_score=appraisal)
 
 
@@ -95,7 +97,7 @@ async def set_alerts(settings: Settings, *, agency: str, rule: str | None, teleg
     except ReportError as exc:
         raise HailongError(exc.vi, exc.en) from None
     async with open_configured(settings) as db, db.transaction() as s:
-        agency_id = await _agency_id(s, agency)
+        agency_id = await _agency_id_of(s, agency)
         current = (await store.agency_settings(s, agency_id)).get("alerts") or {}
         given = {"rule": rule, "telegram_chat": telegram_chat, "email": email, "days": days}
         merged = {**current, **{k: v for k, v in given.items() if v is not None}}

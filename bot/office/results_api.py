@@ -42,7 +42,7 @@ def portal_levels(levels: dict[str, int | None]) -> tuple[dict[str, int | None],
     for question, choices in PORTAL.items():
         answers[question], sources[question] = None, None
         for fields in choices:
-            found = [levels[f] for f in fields if levels.get(f) is not None]
+            found = [level for f in fields if (level := levels.get(f)) is not None]
             if found:
                 answers[question], sources[question] = min(found), "+".join(f for f in fields if levels.get(f) is not None)
                 break
@@ -61,7 +61,7 @@ def _schema() -> Schema:
     return load_schema()
 
 
-async def evaluation_of(db: Database, agency: Agency, raw_code: str, *, free_text: bool) -> dict:
+async def evaluation_of(db: Database, agency: Agency, raw_code: str, *, free_text: bool) -> dict[str, Any]:
     """The evaluation of one of the agency's (or its units') dossiers; NotEvaluated when there is none yet."""
     code = dossier_code(raw_code)
     scope = await scope_of(db, agency)
@@ -73,7 +73,7 @@ async def evaluation_of(db: Database, agency: Agency, raw_code: str, *, free_tex
         return await evaluation_json(s, found[0], free_text)
 
 
-async def evaluations_since(db: Database, agency: Agency, query: EvaluationsQuery, *, free_text: bool) -> dict:
+async def evaluations_since(db: Database, agency: Agency, query: EvaluationsQuery, *, free_text: bool) -> dict[str, Any]:
     """A page of evaluations in a stable order (by id): `next_cursor` resumes right after the last one."""
     scope = await scope_of(db, agency)
     after = int(query.cursor) if query.cursor else 0

@@ -20,6 +20,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,7 +59,7 @@ class Upload:
     def data(self) -> Path:
         return self.folder / "upload"
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         """The state file, with "interrupted" for a run that stopped moving."""
         path = self.folder / "state.json"
         try:
@@ -67,7 +68,7 @@ class Upload:
             return {"state": "new"}
         if state.get("state") == "running" and time.time() - path.stat().st_mtime > STALE_SECONDS:
             state["state"] = "interrupted"
-        return state
+        return dict(state)
 
     def save_state(self, **state: object) -> None:
         """Replace the state file in one step (readers never see half of it)."""
@@ -138,14 +139,14 @@ class PreviewRow:
     change: str  # "new", "updated" or "unchanged"
 
 
-async def preview(db: Database, upload: Upload, agencies: frozenset[int] | None) -> dict:
+async def preview(db: Database, upload: Upload, agencies: frozenset[int] | None) -> dict[str, Any]:
     """Check the upload against the database and save what an import would do; nothing is written."""
     rows, summary = await _inspect(db, upload, agencies)
     upload.save_state(state="preview", preview=summary, total=len(rows), done=0)
     return summary
 
 
-async def _inspect(db: Database, upload: Upload, agencies: frozenset[int] | None) -> tuple[list[DossierRow], dict]:
+async def _inspect(db: Database, upload: Upload, agencies: frozenset[int] | None) -> tuple[list[DossierRow], dict[str, Any]]:
     """The rows that may be written, and the preview: counts, the first rows, every error by line."""
     if upload.data.stat().st_size == 0:
         raise UploadRefused("empty")
@@ -157,7 +158,10 @@ async def _inspect(db: Database, upload: Upload, agencies: frozenset[int] | None
     async with db.transaction() as s:
         ids = await agency_ids(s)
         stored = await stored_dossiers(s, [r.code for r in rows])
-    kept, counts, first, seen = [], {"new": 0, "updated": 0, "unchanged": 0}, [], {}
+    kept: list[DossierRow] = []
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    first: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for row in rows:
         problem = _problem(row, ids, stored, agencies, seen)
         if problem is not None:
@@ -207,7 +211,7 @@ def _change(row: DossierRow, current: StoredDossier | None) -> str:
 
 
 async def run_import(db: Database, upload: Upload, agencies: frozenset[int] | None, *, actor: str,
-                     now: datetime) -> dict:
+                     now: datetime) -> dict[str, Any]:
     """Import a previewed upload (checked again: the database may have changed); returns the result."""
     rows, summary = await _inspect(db, upload, agencies)
     total, done = len(rows), 0
@@ -218,7 +222,7 @@ async def run_import(db: Database, upload: Upload, agencies: frozenset[int] | No
         done += count
         upload.save_state(state="running", preview=summary, total=total, done=done)
 
-    async def record(s: AsyncSession, written) -> None:
+    async def record(s: AsyncSession, written: Any) -> None:
         await audit(s, actor=actor, action="dossiers.import", subject=f"upload:{upload.id}", now=now,
                     detail={"file": upload.filename, "new": written.created,
                             "updated": max(0, written.updated - summary["unchanged"]),

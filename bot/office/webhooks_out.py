@@ -24,6 +24,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -95,11 +96,11 @@ async def _queue_agency(db: Database, agency_id: int, *, now: datetime, limit: i
         await lock_key(s, f"webhook:{agency_id}")
         agency = await get_agency(s, agency_id)  # read again under the lock: another process may have moved on
         hook = dict((agency.settings or {}).get("webhook") or {}) if agency is not None else {}
-        if not hook.get("url"):
+        if agency is None or not hook.get("url"):
             return 0
         tree = sorted(await agency_tree(s, agency_id))
         cursors = dict(hook.get("cursors") or {})
-        events: list[tuple[str, str, dict]] = []  # (event, id, data)
+        events: list[tuple[str, str, dict[str, Any]]] = []  # (event, id, data)
         for survey, code, agency_code in await surveys_after(s, agency_ids=tree, after_id=int(cursors.get("survey", 0)),
                                                             limit=limit):
             events.append(("survey.invited", str(survey.id), {
@@ -119,7 +120,9 @@ async def _queue_agency(db: Database, agency_id: int, *, now: datetime, limit: i
         after = (datetime.fromisoformat(mark[0]), int(mark[1])) if mark else None
         for item in await follow_ups_closed(s, agency_ids=tree, after=after, limit=limit):
             events.append(("followup.closed", str(item.id), _follow_up(item)))
-            cursors["followup_closed"] = [item.closed_at.isoformat(), item.id]
+            closed_at = item.closed_at
+            assert closed_at is not None  # follow_ups_closed reads closed ones only
+            cursors["followup_closed"] = [closed_at.isoformat(), item.id]
         for event, id_, data in events:
             body = {"id": f"{event}:{id_}", "event": event, "agency_code": agency.code,
                     "created_at": now.isoformat(), "data": data}
@@ -131,12 +134,12 @@ async def _queue_agency(db: Database, agency_id: int, *, now: datetime, limit: i
     return len(events)
 
 
-def _follow_up(item) -> dict:
+def _follow_up(item: Any) -> dict[str, Any]:
     return {"dossier_code": item.dossier_code, "reason": item.reason, "opened_at": item.opened_at.isoformat(),
             "due_at": item.due_at.isoformat(), "closed_at": item.closed_at.isoformat() if item.closed_at else None}
 
 
-async def webhook_status(db: Database, agency_code: str) -> dict:
+async def webhook_status(db: Database, agency_code: str) -> dict[str, Any]:
     """For admins: where the agency's webhook points, its deliveries by status and the last failed ones."""
     async with db.transaction() as s:
         agency = await find_agency(s, agency_code)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from functools import wraps
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -56,7 +57,7 @@ ROUTES = ((re.compile(r"/api/v1/openapi\.json"), ("GET",)),
           (re.compile(r"/api/v1/evaluations"), ("GET",)))
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request, KeyGrant, BaseModel | None], Awaitable[tuple[int, dict]]]
+Handler = Callable[[web.Request, KeyGrant, BaseModel | None], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 class ApiError(HailongError):
@@ -140,14 +141,14 @@ async def openapi_document(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/dossiers:batch")
 @api_view(BatchIn, max_body=MAX_BATCH_BODY)
-async def batch(request: web.Request, grant: KeyGrant, body: BatchIn) -> tuple[int, dict]:
+async def batch(request: web.Request, grant: KeyGrant, body: BatchIn) -> tuple[int, dict[str, Any]]:
     """Create or update up to 500 dossiers; one result per item."""
     return 200, await put_batch(request.app[DATABASE], grant.agency, body, now=_now())
 
 
 @routes.put("/api/v1/dossiers/{code}")
 @api_view(DossierIn)
-async def put(request: web.Request, grant: KeyGrant, body: DossierIn) -> tuple[int, dict]:
+async def put(request: web.Request, grant: KeyGrant, body: DossierIn) -> tuple[int, dict[str, Any]]:
     """Create or update a dossier."""
     result = await put_dossier(request.app[DATABASE], grant.agency, request.match_info["code"], body, now=_now())
     return (201 if result.pop("created") else 200), result
@@ -155,7 +156,7 @@ async def put(request: web.Request, grant: KeyGrant, body: DossierIn) -> tuple[i
 
 @routes.post("/api/v1/dossiers/{code}/returned")
 @api_view(ReturnedIn)
-async def returned(request: web.Request, grant: KeyGrant, body: ReturnedIn) -> tuple[int, dict]:
+async def returned(request: web.Request, grant: KeyGrant, body: ReturnedIn) -> tuple[int, dict[str, Any]]:
     """Mark a dossier returned: its survey opens and its invitation is scheduled."""
     app = request.app
     return 200, await mark_returned(app[DATABASE], app[SETTINGS], grant.agency, request.match_info["code"],
@@ -164,7 +165,7 @@ async def returned(request: web.Request, grant: KeyGrant, body: ReturnedIn) -> t
 
 @routes.post("/api/v1/dossiers/{code}/survey")
 @api_view(EmptyIn)
-async def trigger(request: web.Request, grant: KeyGrant, body: EmptyIn) -> tuple[int, dict]:
+async def trigger(request: web.Request, grant: KeyGrant, body: EmptyIn) -> tuple[int, dict[str, Any]]:
     """Open the dossier's survey now and return how to reach it."""
     app = request.app
     invitation = await open_survey(app[DATABASE], app[SETTINGS], grant.agency, request.match_info["code"], now=_now())
@@ -173,14 +174,14 @@ async def trigger(request: web.Request, grant: KeyGrant, body: EmptyIn) -> tuple
 
 @routes.get("/api/v1/dossiers/{code}/survey")
 @api_view()
-async def status(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict]:
+async def status(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict[str, Any]]:
     """Where the dossier's survey stands."""
     return 200, await survey_status(request.app[DATABASE], grant.agency, request.match_info["code"])
 
 
 @routes.get("/api/v1/dossiers/{code}/evaluation")
 @api_view()
-async def evaluation(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict]:
+async def evaluation(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict[str, Any]]:
     """The dossier's evaluation: answers with scale and level, indicator points, channel, time, versions."""
     return 200, await evaluation_of(request.app[DATABASE], grant.agency, request.match_info["code"],
                                     free_text=grant.free_text)
@@ -188,7 +189,7 @@ async def evaluation(request: web.Request, grant: KeyGrant, body: None) -> tuple
 
 @routes.get("/api/v1/evaluations")
 @api_view()
-async def evaluations(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict]:
+async def evaluations(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict[str, Any]]:
     """Evaluations since a time, paged by a stable cursor."""
     return 200, await evaluations_since(request.app[DATABASE], grant.agency, _query(request),
                                         free_text=grant.free_text)

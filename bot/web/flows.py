@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -126,13 +127,13 @@ async def editor_post(request: web.Request) -> web.Response:
 
 
 def _editor(request: web.Request, flow_id: str, source: str, *, base: int = 0, note: str = "",
-            plang: str = "", channel: str = "web", sim: dict | None = None, error: str | None = None,
+            plang: str = "", channel: str = "web", sim: dict[str, Any] | None = None, error: str | None = None,
             checked: bool = False, status: int = 200) -> web.Response:
     """The editor page for a text: its problems, or its previews and a simulator turn."""
     flow, problems = check_source(flow_id, source, _schema(request))
     plang = plang if plang in ("vi", "en") else page_lang(request)
     channel = channel if channel in SIM_CHANNELS else "web"
-    context: dict = {"flow_id": flow_id, "source": source, "base": base, "note": note, "plang": plang,
+    context: dict[str, Any] = {"flow_id": flow_id, "source": source, "base": base, "note": note, "plang": plang,
                      "channel": channel, "channels": SIM_CHANNELS, "problems": problems, "checked": checked,
                      "error": both(error) if error else None, "max_source": MAX_SOURCE, "csrf_header": CSRF_HEADER}
     if flow is not None:
@@ -147,7 +148,7 @@ def _editor(request: web.Request, flow_id: str, source: str, *, base: int = 0, n
     return staff_render(request, "admin_flow_edit.html", status=status, **context)
 
 
-def _screens(flow: Flow, lang: str, now: datetime) -> dict:
+def _screens(flow: Flow, lang: str, now: datetime) -> dict[str, Any]:
     """Each question as the web survey shows it (bot/web/screens.py)."""
     return {step.id: screen_of(flow, preview_session(flow, step.id, lang, now), lang)
             for step in flow.steps if step.asks}
@@ -179,7 +180,7 @@ async def check(request: web.Request) -> web.Response:
                              headers={"Cache-Control": "no-store"})
 
 
-def _problem(problem: Problem) -> dict:
+def _problem(problem: Problem) -> dict[str, Any]:
     return {"line": problem.line, "message": problem.message}
 
 

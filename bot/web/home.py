@@ -7,6 +7,7 @@ out from the others.
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -55,7 +56,7 @@ async def home(request: web.Request) -> web.Response:
     return web.Response(text=page, content_type="text/html")
 
 
-def _agency_row(agency, counts: list[tuple[int, int, int]]) -> dict:
+def _agency_row(agency, counts: list[tuple[int, int, int]]) -> dict[str, Any]:
     by_level = {level: n for agency_id, level, n in counts if agency_id == agency.id}
     responses = sum(by_level.values())
     return {"name": agency.name, "responses": responses, "by_level": by_level,

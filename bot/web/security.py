@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
+from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
@@ -54,7 +55,7 @@ def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netwo
     return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in setting.split(",") if p.strip())
 
 
-def _trusted(address: str, networks: tuple) -> bool:
+def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
