@@ -50,7 +50,7 @@ class DeskRefused(Exception):
     """Why nothing was done: "bad_code", "unknown", "not_returned", "evaluated", "expired", "no_contact",
     "opted_out", "unreachable", "not_configured", "bad_channel"; `values` fill the message."""
 
-    def __init__(self, reason: str, **values: object) -> None:
+    def __init__(self, reason: str, /, **values: object) -> None:  # values may hold a "reason" of their own
         super().__init__(reason)
         self.reason, self.values = reason, values
 

@@ -19,6 +19,7 @@ from bot.office.users import visible_agencies
 from bot.web.auth import current, ensure_sees, read_staff_form, refused, require, signed_in_user, staff_render
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.texts import translate
+from storage import Agency
 
 routes = web.RouteTableDef()
 RETENTION_FIELDS = ("retention_contact_days", "retention_comment_days", "retention_delivery_days")
@@ -56,7 +57,7 @@ def _shown_form(form: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-async def _chosen(request: web.Request, code: str):
+async def _chosen(request: web.Request, code: str) -> tuple[Agency | None, list[Agency]]:
     """The agency asked for (the first visible one by default); 403 for one this user does not see."""
     who = signed_in_user(request)
     agencies = await visible_agencies(request.app[DATABASE], who)
@@ -69,13 +70,14 @@ async def _chosen(request: web.Request, code: str):
     return own or (agencies[0] if agencies else None), agencies
 
 
-def _page(request: web.Request, agency, agencies, shown, *, status: int = 200, problems=None,
+def _page(request: web.Request, agency: Agency | None, agencies: list[Agency], shown: dict[str, Any], *,
+          status: int = 200, problems: dict[str, tuple[str, dict[str, Any]]] | None = None,
           done: str | None = None) -> web.Response:
-    problems = {k: (translate(key, "vi", **v), translate(key, "en", **v)) for k, (key, v) in (problems or {}).items()}
+    said = {k: (translate(key, "vi", **v), translate(key, "en", **v)) for k, (key, v) in (problems or {}).items()}
     bands = list(shown["bands"])
     bands += [{"code": "", "vi": "", "en": "", "from": "", "to": ""}] * (min(MAX_BANDS, len(bands) + 2) - len(bands))
     return staff_render(request, "admin_settings.html", status=status, agency=agency, agencies=agencies,
-                        shown=shown | {"bands": bands[:MAX_BANDS]}, problems=problems, done=done,
+                        shown=shown | {"bands": bands[:MAX_BANDS]}, problems=said, done=done,
                         channels=(*PLAN_CHANNELS, PLAN_NONE), slots=PLAN_SLOTS,
                         summary=tuple(translate("admin_settings_not_saved", lang) for lang in ("vi", "en")))
 

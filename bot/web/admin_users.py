@@ -29,7 +29,7 @@ from bot.office.users import (
 )
 from bot.web.auth import current, ensure_sees, read_staff_form, refused, require, signed_in_user, staff_render
 from bot.web.keys import DATABASE
-from storage import find_agency
+from storage import Agency, find_agency
 
 routes = web.RouteTableDef()
 DONE = ("user_added", "user_changed", "user_disabled", "user_enabled", "password_set", "key_revoked", "nothing",
@@ -141,7 +141,7 @@ async def change(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/admin/users/{user_id}?done={done}")
 
 
-async def _agency(request: web.Request):
+async def _agency(request: web.Request) -> Agency:
     async with request.app[DATABASE].transaction() as s:
         agency = await find_agency(s, request.match_info["code"][:64])
     if agency is None:

@@ -57,7 +57,7 @@ ROUTES = ((re.compile(r"/api/v1/openapi\.json"), ("GET",)),
           (re.compile(r"/api/v1/evaluations"), ("GET",)))
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request, KeyGrant, BaseModel | None], Awaitable[tuple[int, dict[str, Any]]]]
+Handler = Callable[[web.Request, KeyGrant, Any], Awaitable[tuple[int, dict[str, Any]]]]  # Any: the view's model
 
 
 class ApiError(HailongError):
@@ -74,7 +74,8 @@ def error(code: str, vi: str, en: str, *, headers: dict[str, str] | None = None)
     return web.json_response(body, status=STATUS.get(code, 400), headers=headers)
 
 
-def api_view(model: type[BaseModel] | None = None, *, max_body: int = MAX_BODY) -> Callable[[Handler], Callable]:
+def api_view(model: type[BaseModel] | None = None, *, max_body: int = MAX_BODY
+             ) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.Response]]]:
     """Authenticate, check the path's dossier code, validate the body with `model`, run the handler,
     and turn every refusal into a JSON error."""
     def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:

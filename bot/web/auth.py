@@ -29,7 +29,7 @@ from bot.web.security import client_address
 from bot.web.texts import translate
 
 SESSION_COOKIE = "hl_staff"
-PRINCIPAL = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", Principal | None)  # type: ignore[arg-type]
 STAFF_PREFIXES = ("/staff", "/admin")
 MAX_FORM = 256 * 1024  # a flow's YAML is the largest form (uploads read their own limit)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

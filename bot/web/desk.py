@@ -9,6 +9,7 @@ never told.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -34,6 +35,7 @@ from bot.web.auth import read_staff_form, require, signed_in_user, staff_render
 from bot.web.keys import DATABASE, SCHEDULER, SENDERS, SETTINGS
 from bot.web.pages import page_lang
 from bot.web.texts import TEXTS, translate
+from channels.contract import Sender
 from storage import DossierCard
 
 ROLES = ("manager", "staff")
@@ -53,7 +55,7 @@ def _both(key: str, **values: object) -> tuple[str, str]:
     return say("vi"), say("en")
 
 
-def _worder(lang: str):
+def _worder(lang: str) -> Callable[[str, object], str]:
     """A status or channel in words, or the raw value when the catalog has no word for it."""
     return lambda prefix, value: translate(f"{prefix}_{value}", lang) if f"{prefix}_{value}" in TEXTS else str(value)
 
@@ -134,9 +136,10 @@ async def trigger_post(request: web.Request) -> web.Response:
         return found
     who = signed_in_user(request)
     channel = str(form.get("channel", ""))[:16]
+    senders: dict[str, Sender] = request.app[SENDERS] if SENDERS in request.app else {}
     try:
         done = await trigger(request.app[DATABASE], request.app[SETTINGS], request.app.get(SCHEDULER), found,
-                             channel if channel in CHANNELS else "?", senders=request.app.get(SENDERS, {}),
+                             channel if channel in CHANNELS else "?", senders=senders,
                              actor=who.actor, now=_now())
     except DeskRefused as refusal:
         return _desk_page(request, card=found, refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))

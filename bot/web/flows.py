@@ -108,7 +108,7 @@ async def editor_post(request: web.Request) -> web.Response:
     do, base = str(form.get("do", "check")), _revision(str(form.get("base", ""))) or 0
     if "restart" in form:
         do = "restart"
-    options = {"plang": str(form.get("plang", "")), "channel": str(form.get("channel", "web")),
+    options: dict[str, Any] = {"plang": str(form.get("plang", "")), "channel": str(form.get("channel", "web")),
                "note": str(form.get("note", ""))[:500], "base": base}
     if do == "save":
         who = current(request)

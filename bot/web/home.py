@@ -17,7 +17,7 @@ from bot.web.texts import translate
 from reports import formats
 from reports.periods import DEFAULT_TZ
 from reports.results import MIN_PUBLIC_GROUP
-from storage import level_counts, list_agencies
+from storage import Agency, level_counts, list_agencies
 from storage.evaluations import level_span
 from survey_flows import load_schema
 from survey_flows.scoring import satisfaction_rate_from_counts
@@ -56,7 +56,7 @@ async def home(request: web.Request) -> web.Response:
     return web.Response(text=page, content_type="text/html")
 
 
-def _agency_row(agency, counts: list[tuple[int, int, int]]) -> dict[str, Any]:
+def _agency_row(agency: Agency, counts: list[tuple[int, int, int]]) -> dict[str, Any]:
     by_level = {level: n for agency_id, level, n in counts if agency_id == agency.id}
     responses = sum(by_level.values())
     return {"name": agency.name, "responses": responses, "by_level": by_level,

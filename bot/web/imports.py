@@ -32,7 +32,7 @@ from storage import Database
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 DRAIN_LIMIT = 4 * MAX_UPLOAD  # past this an oversized upload is cut off rather than read to its end
-RUNNING = web.AppKey("import_tasks", set)
+RUNNING = web.AppKey("import_tasks", set[asyncio.Task[None]])
 STATUS_OF = {"too_big": 413, "wrong_type": 415, "unreadable": 415, "empty": 400, "no_file": 400}
 routes = web.RouteTableDef()
 
@@ -44,16 +44,17 @@ def setup(app: web.Application) -> None:
 
 
 async def _stop_imports(app: web.Application) -> None:
-    for task in list(app[RUNNING]):
+    running: set[asyncio.Task[None]] = app[RUNNING]
+    for task in list(running):
         task.cancel()
-    await asyncio.gather(*app[RUNNING], return_exceptions=True)
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def _form(request: web.Request, *, refusal: UploadRefused | None = None, status: int = 200) -> web.Response:
-    error = None
+    error: tuple[str, str] | None = None
     if refusal is not None:
         error = (refusal.vi, refusal.en) if refusal.reason == "unreadable" else None
-        error = error or tuple(_both(f"import_refused_{refusal.reason}"))
+        error = error or _both(f"import_refused_{refusal.reason}")
     return staff_render(request, "staff_imports.html", status=status, error=error, max_mb=MAX_UPLOAD // 2**20)
 
 
@@ -87,10 +88,10 @@ async def upload_post(request: web.Request) -> web.Response:
         return _form(request, refusal=UploadRefused("no_file"), status=400)
     try:
         check_csrf(request, csrf)
-    except FormRefused as refusal:
+    except FormRefused as bad_form:
         if upload is not None:
             upload.discard()
-        return refused(request, refusal.key, refusal.status)
+        return refused(request, bad_form.key, bad_form.status)
     if problem is not None or upload is None:
         if upload is not None:
             upload.discard()
@@ -186,7 +187,7 @@ async def confirm_post(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_path(request, found.id))
 
 
-async def _import(db: Database, upload: Upload, agencies, actor: str) -> None:
+async def _import(db: Database, upload: Upload, agencies: frozenset[int] | None, actor: str) -> None:
     """The import itself; whatever stops it is written to the state (rows written so far stay)."""
     try:
         await run_import(db, upload, agencies, actor=actor, now=datetime.now(timezone.utc))

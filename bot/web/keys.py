@@ -28,7 +28,7 @@ CONVERSATIONS = web.AppKey("conversations", Conversations)
 SENDERS = web.AppKey("senders", dict[str, Sender])
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
-BACKGROUND = web.AppKey("background_tasks", list[asyncio.Task])
+BACKGROUND = web.AppKey("background_tasks", list[asyncio.Task[None]])
 #: The one inbound path every chat channel's webhook hands its events to.
 INBOX = web.AppKey("inbox", Inbox)
 #: The opened plugins of registry channels that bring their own webhook and sender, by name.

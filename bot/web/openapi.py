@@ -27,7 +27,8 @@ ERRORS = {str(status): tuple(code for code, s in m.ERROR_STATUS.items() if s == 
 def _components() -> dict[str, Any]:
     _, defs = models_json_schema([(model, "validation") for model in INPUTS]
                                  + [(model, "serialization") for model in OUTPUTS], ref_template=REF)
-    return defs["$defs"]
+    components: dict[str, Any] = defs["$defs"]
+    return components
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

@@ -63,7 +63,7 @@ def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def client_address(request: web.BaseRequest) -> str:
+def client_address(request: web.Request) -> str:
     """Who is asking, for throttling: the peer, or behind a trusted proxy the client it names."""
     peer = request.remote or "?"
     networks = _networks(request.app[SETTINGS].trusted_proxies)
@@ -84,7 +84,7 @@ def secure_cookie(header: str) -> str:
     return header if _SECURE.search(header) else f"{header}; Secure"
 
 
-async def add_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare`: the headers above on every response; Secure cookies and HSTS under https."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)

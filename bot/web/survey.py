@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from bot.conversation.surveys import survey_link
 from bot.office.slips import qr_png, qr_svg
@@ -90,7 +92,7 @@ async def show(request: web.Request, token: str, place: Place) -> web.Response:
         return page
     lang = page_lang(request)
     flow = await request.app[CONVERSATIONS].flow_for(v.survey, started=v.session is not None)
-    common = {"place": place, "version": v.version, "notice": request.query.get("n"),
+    common: dict[str, Any] = {"place": place, "version": v.version, "notice": request.query.get("n"),
               "kiosk": place.home is not None,
               "refresh": f"{place.timeout};url={place.home}" if place.home else None}
     if v.session is None:
@@ -117,7 +119,7 @@ async def answer(request: web.Request, token: str, place: Place) -> web.Response
     return await _apply(request, v, form, place)
 
 
-async def _apply(request: web.Request, v: Visit, form, place: Place) -> web.Response:
+async def _apply(request: web.Request, v: Visit, form: MultiMapping[Any], place: Place) -> web.Response:
     conversations = request.app[CONVERSATIONS]
     sent_version = str(form.get("v", ""))
     if not sent_version.isdigit() or int(sent_version) != v.version:
