@@ -45,6 +45,7 @@ from bot.web.keys import (
 from bot.web.ops import add_routes as add_ops_routes
 from bot.web.unavailable import setup as setup_unavailable
 from bot.web.webhooks import setup_routes as setup_webhooks
+from channels.contract import Sender
 from channels.email import EmailSender, SmtpConfig
 from channels.registry import REGISTRY, Spec
 from channels.telegram import TelegramSender, open_bot
@@ -195,8 +196,9 @@ def setup_dispatch(app: web.Application) -> None:
 
 async def _start(app: web.Application) -> None:
     db, settings, talk = app[DATABASE], app[SETTINGS], app[CONVERSATIONS]
-    scheduler = Scheduler(db, settings, talk, app[SENDERS])
-    dispatcher = Dispatcher(db, app[SENDERS], policy=policy_of(settings),
+    senders: dict[str, Sender] = app[SENDERS]
+    scheduler = Scheduler(db, settings, talk, senders)
+    dispatcher = Dispatcher(db, senders, policy=policy_of(settings),
                             on_final=scheduler.fall_back, guard=scheduler.still_wanted)
     talk.on_enqueue = scheduler.on_enqueue = dispatcher.wake
     app[SCHEDULER], app[DISPATCHER] = scheduler, dispatcher

@@ -55,10 +55,11 @@ class Supervisor:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         self.serve()
 
-    def _start(self, index: int) -> None:
+    def _start(self, index: int) -> multiprocessing.process.BaseProcess:
         child = self.context.Process(target=self._child, name=f"hailong-{index}", daemon=False)
         child.start()
         self.children[index] = child
+        return child
 
     def _request_stop(self, *_: object) -> None:
         self.stopping = True
@@ -66,6 +67,7 @@ class Supervisor:
     def _died(self, index: int) -> bool:
         """Record a death; False when the workers keep dying (give up)."""
         child = self.children[index]
+        assert child is not None  # a death is recorded for a started child
         now = self.clock()
         self.deaths.append(now)
         while self.deaths and self.deaths[0] < now - self.window:
@@ -105,8 +107,8 @@ class Supervisor:
                                   len(self.deaths), self.window)
                         self._stop_all()
                         return GAVE_UP
-                    self._start(index)
-                    log.warning("worker %s replaced by pid %s", child.name, self.children[index].pid)
+                    replacement = self._start(index)
+                    log.warning("worker %s replaced by pid %s", child.name, replacement.pid)
             self._stop_all()
             return 0
         finally:

@@ -149,7 +149,10 @@ class SendOutcome:
 class Sender(Protocol):
     """What every provider module offers the dispatcher: one message out, one outcome back."""
 
-    channel: ChannelName
+    @property
+    def channel(self) -> str:
+        """The channel's name (a ChannelName, or a plugin's or the outgoing webhook's own)."""
+        ...
 
     async def send(self, outbound: Outbound) -> SendOutcome: ...
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from channels.registry import names
 class Command(click.Group):
     """The top group: the product's errors and wrong usage become one `Lỗi / Error` pair and exit 1."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.pop("standalone_mode", None)  # always ours: click's own usage errors are English and exit 2
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        # Always standalone in our own way: click's usage errors are English only and exit 2.
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             vi, en = usage_error(exc)
             command = exc.ctx.command_path if exc.ctx is not None else "hailong"
@@ -66,8 +68,9 @@ def usage_error(exc: click.UsageError) -> tuple[str, str]:
         return pair("usage.missing_option" if isinstance(param, click.Option) else "usage.missing_argument", name=name)
     if isinstance(exc, click.BadParameter):
         param = exc.param
-        name = exc.param_hint or (param.opts[0] if isinstance(param, click.Option) else
-                                  param.human_readable_name if param else "?")
+        hint = exc.param_hint
+        name = ((hint if isinstance(hint, str) else " / ".join(hint)) if hint else
+                param.opts[0] if isinstance(param, click.Option) else param.human_readable_name if param else "?")
         vi, en = _value_problem(exc.message)
         return pair("usage.bad_value", name=name, detail=vi)[0], pair("usage.bad_value", name=name, detail=en)[1]
     if isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
@@ -128,7 +131,8 @@ def settings_of(ctx: click.Context) -> Settings:
     """Settings are read once per command, lazily (so `--help` works with a broken .env)."""
     if "settings" not in ctx.obj:
         ctx.obj["settings"] = load_settings()
-    return ctx.obj["settings"]
+    settings: Settings = ctx.obj["settings"]
+    return settings
 
 
 # --- db ---------------------------------------------------------------------------------

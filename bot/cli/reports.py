@@ -17,7 +17,8 @@ def _settings(ctx: click.Context) -> Settings:
     ctx.ensure_object(dict)
     if "settings" not in ctx.obj:
         ctx.obj["settings"] = load_settings()
-    return ctx.obj["settings"]
+    settings: Settings = ctx.obj["settings"]
+    return settings
 
 
 def _now() -> datetime:

@@ -37,8 +37,8 @@ FINAL_OF = {Delivery.FAILED: OutboxStatus.FAILED, Delivery.UNREACHABLE: OutboxSt
 DELIVERY_OF = {status: delivery for delivery, status in FINAL_OF.items()}
 # Channels whose address no other channel shares: a person-level refusal also stamps the address itself.
 OWN_ADDRESS = frozenset({"telegram", "zalo"})
-OnFinal = Callable[[object, Claimed, OutboxStatus], Awaitable[None]]
-Guard = Callable[[object, Claimed], Awaitable[bool]]
+OnFinal = Callable[[AsyncSession, Claimed, OutboxStatus], Awaitable[None]]
+Guard = Callable[[AsyncSession, Claimed], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)

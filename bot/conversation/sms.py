@@ -52,7 +52,8 @@ class SmsReports:
     ) -> None:
         self._db, self._talk, self._clock = db, conversations, clock
         # An SMS reported undelivered/failed: the app points this at the scheduler's fall-back.
-        self.on_failed: Callable[[Any, OutboxMessage, str], Awaitable[None]] | None = None
+        # The scheduler's fall_back: an outbox row (this OutboxMessage reads like a Claimed one) and its status.
+        self.on_failed: Callable[[AsyncSession, Any, Any], Awaitable[None]] | None = None
         self.alerts = Alerts()  # account-level codes in delivery reports
 
     async def report(self, report: DeliveryReport) -> None:

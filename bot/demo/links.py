@@ -44,7 +44,7 @@ async def open_demo_links(db: Database, settings: Settings, codes: list[str]) ->
     for code in (c for c in codes if c.startswith(DEMO_AGENCY)):
         async with db.transaction() as s:
             dossier = await find_dossier(s, code)
-            if await has_evaluation(s, dossier.id):
+            if dossier is None or await has_evaluation(s, dossier.id):
                 continue
         await send_survey(db, settings, code, now=now, actor="demo")
         opened += 1
@@ -53,6 +53,7 @@ async def open_demo_links(db: Database, settings: Settings, codes: list[str]) ->
     await set_desk(db, DEMO_AGENCY, DEMO_DESK, officer_code="CB20", timeout=90)
     async with db.transaction() as s:
         agency = await find_agency(s, DEMO_AGENCY)
+        assert agency is not None  # seeded with the directory
         await update_agency_settings(s, agency.id, {"demo": True})
     for username, role, agency_code, officer, name in DEMO_USERS:
         await create_user(db, username=username, password=DEMO_PASSWORD, role=role, agency_code=agency_code,

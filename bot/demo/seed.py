@@ -7,8 +7,10 @@ conversation service as real ones, so the demo exercises the product's one path.
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -29,7 +31,7 @@ from storage import (
     upsert_officer,
     upsert_procedure,
 )
-from survey_flows import DossierStatus, TextReply, load_schema
+from survey_flows import DossierStatus, Flow, TextReply, load_schema
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SEED = 61  # Decree 61/2018: a fixed seed makes every demo database the same.
@@ -103,7 +105,8 @@ async def _seed_directory_and_dossiers(db: Database, rng: random.Random, today: 
     return created
 
 
-async def _dossier(s: AsyncSession, rng, today, acode, agency_id, seq, procedures, officers, now):
+async def _dossier(s: AsyncSession, rng: random.Random, today: date, acode: str, agency_id: int, seq: int,
+                   procedures: list[tuple[int, int]], officers: list[int], now: datetime) -> tuple[str, date | None]:
     received = today - timedelta(days=rng.randint(5, 270))
     procedure_id, days = rng.choice(procedures)
     due = received + timedelta(days=days)
@@ -125,7 +128,7 @@ async def _evaluate(db: Database, settings: Settings, rng: random.Random, dossie
     conversations = Conversations(db, load_schema(), clock=clock)
     chosen = rng.sample(dossiers, int(len(dossiers) * EVALUATED_SHARE))
     completed = 0
-    with click.progressbar(chosen, label="Đánh giá mẫu / demo evaluations", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(chosen, label="Đánh giá mẫu / demo evaluations", file=sys.stderr) as bar:
         for code, returned in bar:
             clock.at = datetime.combine(returned, time(rng.randint(8, 16), rng.randint(0, 59)), VN)
             completed += await _citizen(db, settings, conversations, rng, code, clock)
@@ -142,10 +145,11 @@ class _Clock:
         return self.at.astimezone(timezone.utc)
 
 
-async def _citizen(db: Database, settings, conversations: Conversations, rng: random.Random, code: str, clock: _Clock) -> int:
+async def _citizen(db: Database, settings: Settings, conversations: Conversations, rng: random.Random, code: str, clock: _Clock) -> int:
     invitation = await send_survey(db, settings, code, now=clock(), actor="demo")
     async with db.transaction() as s:
         survey = await find_survey(s, token=invitation.token)
+    assert survey is not None  # send_survey has just made it
     channel = rng.choices([c for c, _ in CHANNELS], weights=[w for _, w in CHANNELS])[0]
     happy = rng.random() < 0.82
     turn = await conversations.begin(survey, channel=channel)
@@ -158,7 +162,7 @@ async def _citizen(db: Database, settings, conversations: Conversations, rng: ra
     return int(str(turn.session.status) == "completed")
 
 
-def _answer(flow, message, rng: random.Random, happy: bool) -> str:
+def _answer(flow: Flow, message: Any, rng: random.Random, happy: bool) -> str:
     """A plausible reply: typed words for yes/no, numbers and comments, a position for choices."""
     kind = str(next((s.kind for s in flow.steps if s.id == message.step_id), "text"))
     if kind == "yesno":
@@ -175,4 +179,4 @@ def _answer(flow, message, rng: random.Random, happy: bool) -> str:
     weights = [0.6, 0.35, 0.05] if happy else [0.05, 0.25, 0.7]
     n = len(message.choices)
     weights = (weights + [0.02] * n)[:n] if happy else ([0.02] * n + weights)[-n:]
-    return rng.choices(message.choices, weights=weights)[0].code
+    return str(rng.choices(message.choices, weights=weights)[0].code)
