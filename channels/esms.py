@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -90,13 +91,16 @@ def outcome(status: int, answer: Mapping[str, Any]) -> SendOutcome:
     return SendOutcome(Delivery.RETRY if code in RETRY_CODES else Delivery.FAILED, error=code or str(status))
 
 
+_SMS_ID = re.compile(r"[\x21-\x7e]{1,100}")  # printable ASCII, as eSMS's ids are
+
+
 def parse_report(query: Mapping[str, str], key: str, config: EsmsConfig) -> DeliveryReport | None:
     """A delivery report (`?SMSID=…&SendStatus=5&SendSuccess=1…`); None when not final enough to keep."""
     if not hmac.compare_digest(key.encode(), config.callback_key.encode()):
         raise BadKey("wrong callback key")
     sms_id, send_status = query.get("SMSID", ""), query.get("SendStatus", "")
-    if not sms_id:
-        return None
+    if not _SMS_ID.fullmatch(sms_id):
+        return None  # none, or not an id eSMS gives (control characters, a page of text): nothing to match
     # 1, 2: waiting; 7: with the carrier; 4: refused; 5: done, SendSuccess/SendFailed say how.
     if send_status in ("1", "2"):
         return DeliveryReport(sms_id, "queued")

@@ -59,8 +59,11 @@ def _user_id(event: Mapping[str, Any]) -> str | None:
 
 
 def _scalar(value: Any) -> bool:
-    """An id as Zalo sends one: a non-empty string or a number (never a list, a mapping or a bool)."""
-    return isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != ""
+    """An id as Zalo sends one: a number, or a non-empty string without control characters (never a
+    list, a mapping or a bool)."""
+    if isinstance(value, str):
+        return value.isprintable() and value != ""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- errors and values -----------------------------------------------------------------

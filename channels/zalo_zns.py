@@ -54,8 +54,11 @@ def _get(data: Mapping[str, Any], name: str) -> Any:
 
 
 def _id_like(value: Any) -> bool:
-    """An id as Zalo sends one: a string or a number (a list or a mapping is a forged shape)."""
-    return isinstance(value, (str, int)) and not isinstance(value, bool)
+    """An id as Zalo sends one: a number or a string without control characters (a list or a mapping
+    is a forged shape)."""
+    if isinstance(value, str):
+        return value.isprintable()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_feedback(data: Mapping[str, Any]) -> ZnsFeedback | None:

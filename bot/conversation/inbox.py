@@ -17,8 +17,10 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,6 +83,7 @@ class Inbox:
         A failure or a crash before the commit leaves nothing (the provider delivers again, since
         the webhook was not answered); after it, a redelivery is dropped and changes nothing.
         """
+        event = readable(event)
         spec = self._registry[event.channel]
         address = self.address_of(spec, event.address)
         async with self._db.grouped() as s:  # SQLite: committed with concurrent turns (group commit)
@@ -102,6 +105,14 @@ class Inbox:
     def address_of(spec: Spec, address: str) -> str:
         """The address as it is filed: phone numbers in E.164 (0912…, 84912… and +84912… are one)."""
         return (e164(address, "VN") or address) if spec.address is Address.PHONE else address
+
+
+def readable(event: Event) -> Event:
+    """The event without NUL characters: nobody types one, PostgreSQL stores none, and an event
+    whose turn fails is delivered again and again by its provider."""
+    changes: dict[str, Any] = {f.name: value.replace("\x00", "") for f in fields(event)
+               if isinstance(value := getattr(event, f.name), str) and "\x00" in value}
+    return replace(event, **changes) if changes else event
 
 
 class _Turn:

@@ -24,7 +24,7 @@ from multidict import MultiDictProxy
 
 from bot.office.accounts import ROLE_NAMES, Principal, SignInRefused, principal_of, sign_in, sign_out
 from bot.web.keys import DATABASE, SETTINGS, TEMPLATES
-from bot.web.pages import CSRF_FIELD, FormRefused, page_lang, read_form, render
+from bot.web.pages import CSRF_FIELD, FormRefused, check_readable, page_lang, read_form, render
 from bot.web.security import client_address
 from bot.web.texts import translate
 
@@ -128,6 +128,7 @@ async def read_staff_form(request: web.Request, *, max_body: int = MAX_FORM) -> 
         raise FormRefused("too_big", 413) from None
     except ValueError:  # not UTF-8, a broken multipart body …: nothing to read, nothing done
         raise FormRefused("bad_form", 400) from None
+    check_readable(form)
     check_csrf(request, str(form.get(CSRF_FIELD, "")))
     return form  # type: ignore[return-value]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -35,6 +36,13 @@ def csrf_of(request: web.Request) -> str:
     return token if 20 <= len(token) <= 64 else secrets.token_urlsafe(24)
 
 
+def check_readable(form: MultiDictProxy[Any]) -> None:
+    """FormRefused("bad_form") for a NUL character in a field: no person types one, and PostgreSQL
+    can store none (the insert or the look-up would fail)."""
+    if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in form.items()):
+        raise FormRefused("bad_form", 400)
+
+
 async def read_form(request: web.Request) -> MultiDictProxy[str]:
     """The posted form after the size and CSRF checks; FormRefused otherwise."""
     if request.content_length is None or request.content_length > MAX_BODY:
@@ -45,6 +53,7 @@ async def read_form(request: web.Request) -> MultiDictProxy[str]:
         raise FormRefused("too_big", 413) from None
     except ValueError:  # not UTF-8, a broken multipart body …: nothing to read, nothing done
         raise FormRefused("bad_form", 400) from None
+    check_readable(form)
     cookie, sent = request.cookies.get(CSRF_COOKIE, ""), str(form.get(CSRF_FIELD, ""))
     # A forged cross-site post can neither read the cookie nor set it (SameSite=Strict).
     if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):

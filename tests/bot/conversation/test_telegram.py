@@ -193,6 +193,18 @@ async def test_a_full_survey_writes_the_same_evaluation_as_the_simulator(running
     assert answers["comment"]["text"] == "Nhanh gọn" and answers["satisfaction.overall"]["level"] is not None
 
 
+async def test_a_nul_character_in_a_message_is_dropped_not_a_failure_redelivered_for_ever(running: Running) -> None:
+    """PostgreSQL stores no NUL: the turn failed (500), and Telegram delivers a failed update again and again."""
+    updates = [message(1, f"/start {running.token}", command=True), callback(2, "c:overall:5", 101),
+               message(3, "hai\x00 long"), message(4, "Nhanh\x00 gọn\x00")]
+    for update in updates:
+        assert await running.post(update) == 200
+    assert running.api.sent()[-1] == say(THANKS)
+    async with running.db.transaction() as s:
+        rows = await evaluation_answers(s, (await s.scalar(select(Evaluation))).id)
+    assert {a.field: a.text for a in rows}["comment"] == "Nhanh gọn"
+
+
 def _columns(row, leave_out: tuple[str, ...] = ()) -> dict:
     """Every mapped column of a row (a new column makes the comparisons above fail until named)."""
     return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in leave_out}

@@ -2,7 +2,8 @@
 
 One app serves every channel (Telegram, Zalo OA, Twilio SMS and its status callback, eSMS's
 delivery report, a registry plugin at /webhooks/ext/parrot) and every form (the web survey, the
-kiosk, staff sign-in, the desk, the flow editor, agency settings, the import upload). Each route
+kiosk, staff sign-in, the desk, the flow editor, agency settings, the import upload and its
+confirmation, adding and changing a user). Each route
 gets the same bodies: invalid UTF-8, broken multipart, JSON of the wrong shape, huge fields,
 control characters, missing fields, a wrong or missing content type; each once as a stranger and
 once authenticated the way the route wants it (the provider's signature or secret, or a signed-in
@@ -29,7 +30,7 @@ import pytest
 from live import run_async, serve_app
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
-from staffkit import AGENCY_A, CODES_A, seed_staff, settings_form, signed_in
+from staffkit import AGENCY_A, CODES_A, seed_staff, settings_form, signed_in, stored_user
 from surveykit import CODES, DESK, Client, enrolled, hidden, seed
 from twilio.request_validator import RequestValidator
 
@@ -60,6 +61,7 @@ class World:
     cookies: dict[str, str]  # who -> Cookie header
     csrf: dict[str, str]  # who -> CSRF token
     tokens: dict[str, str]  # dossier code -> survey token
+    users: dict[str, int]  # username -> id
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -93,7 +95,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             kiosk = enrolled(base, url)
             _, page = kiosk.get(f"/kiosk/{DESK}")
             cookies["kiosk"], csrf["kiosk"] = _cookie_header(kiosk), hidden(page, "_csrf")
-            yield World(base, url, cookies, csrf, seeded.tokens)
+            users = {name: stored_user(url, name).id for name in ("viewer_a",)}
+            yield World(base, url, cookies, csrf, seeded.tokens, users)
 
 
 class _database:
@@ -148,6 +151,7 @@ def _multipart_broken(csrf: str) -> bytes:
 
 def form_bodies(csrf: str, fields: tuple[str, ...]) -> list[Body]:
     """What a broken client or an attacker sends to a form (with the session's CSRF token when it has one)."""
+    fields = fields or ("note",)  # a form of the token alone: something to break all the same
     token = {"_csrf": csrf} if csrf else {}
     raw_token = f"_csrf={csrf}&".encode() if csrf else b""
     return [
@@ -300,6 +304,14 @@ ROUTES: dict[str, Route] = {
                              _session("manager_a")),
     "import upload": Route(lambda w: "/staff/imports", lambda w: form_bodies(w.csrf["manager_a"], ("file",)),
                            _session("manager_a")),
+    "import confirm": Route(lambda w: "/staff/imports/" + "A" * 32 + "/confirm",
+                            lambda w: form_bodies(w.csrf["manager_a"], ()), _session("manager_a")),
+    "user add": Route(lambda w: "/admin/users",
+                      lambda w: form_bodies(w.csrf["manager_a"], ("username", "display_name", "role", "agency",
+                                                                  "officer", "password")), _session("manager_a")),
+    "user change": Route(lambda w: f"/admin/users/{w.users['viewer_a']}/change",
+                         lambda w: form_bodies(w.csrf["manager_a"], ("display_name", "role", "agency", "officer")),
+                         _session("manager_a")),
 }
 
 
