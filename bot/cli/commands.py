@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -66,7 +67,7 @@ PROGRESS_EVERY = 2000  # rows between two progress lines when stderr is not a te
 @contextmanager
 def import_progress(total: int, *, every: int = PROGRESS_EVERY) -> Iterator[Callable[[int], None]]:
     """Show an import's progress on stderr: a bar on a terminal, else a line every `every` rows (logs, CI)."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if stream.isatty():
         with click.progressbar(length=total, label="Nhập / importing", file=stream) as bar:
             yield bar.update
