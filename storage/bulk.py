@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import Table, bindparam, delete, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage.tables import Agency, Contact, ContactAddress, Dossier, Field, Officer, Procedure
 
@@ -235,3 +235,16 @@ async def write_dossiers(s: AsyncSession, dossiers: Sequence[DossierValues], *, 
     if changed:
         await connection.execute(update(_DOSSIERS).where(_DOSSIERS.c.code == bindparam("key")), changed)
     return created
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """SQLite: copy the write-ahead log into the database now, outside any transaction (PASSIVE: never waits).
+
+    For a long run of writes such as an import, between two of its transactions: otherwise the
+    commit that finds the log over 1,000 pages checkpoints it, and that may be a webhook's.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -15,12 +15,16 @@ file order, as if each row were written alone:
 
 Between two batches the importer pauses on SQLite (`PAUSE`), so that another process's writers (the
 webhooks of `hailong serve` beside a CLI import) take the database's one write lock in between: they
-wait (busy timeout) for one batch at most, never for the whole import.
+wait (busy timeout) for one batch at most, never for the whole import. In that pause it also
+checkpoints the write-ahead log it filled, which the commit of a webhook would otherwise do
+(20,000 rows beside `serve` answering 50 updates/s: webhook p99 57 ms with it, 150–290 ms without;
+without the pause, 920 ms; `python -m bench.import_rows`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +36,7 @@ from storage import Database
 from storage.bulk import (
     DossierValues,
     agencies_by_code,
+    checkpoint,
     officers_by_code,
     procedures_by_code,
     sms_contacts,
@@ -79,7 +84,9 @@ async def write_rows(
     groups = list(batches(rows, batch)) or [[]]
     for number, group in enumerate(groups, start=1):
         if number > 1 and pause:
-            await asyncio.sleep(pause)
+            started = time.monotonic()
+            await checkpoint(db.engine)
+            await asyncio.sleep(max(0.0, pause - (time.monotonic() - started)))
         async with db.transaction() as s:
             await _write_batch(s, group, now, result)
             if last_batch is not None and number == len(groups):
