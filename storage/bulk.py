@@ -247,4 +247,6 @@ async def checkpoint(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        driver = raw.driver_connection
+        assert driver is not None  # an open aiosqlite connection
+        await driver.execute("PRAGMA wal_checkpoint(PASSIVE)")

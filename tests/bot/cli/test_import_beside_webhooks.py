@@ -98,7 +98,7 @@ async def test_webhooks_are_answered_while_the_cli_imports(db, database_url: str
     out = capsys.readouterr()
     assert code == 0, out.err
     assert f"Imported {ROWS} dossiers ({ROWS} new, 0 updated); 0 rows rejected." in out.out
-    assert f"Nhập / importing: {ROWS:,}/{ROWS:,} (100%" in out.err  # progress lines: stderr is not a terminal
+    assert f"Đang nhập hồ sơ / importing dossiers: {ROWS:,}/{ROWS:,} (100%" in out.err  # progress lines: stderr is not a terminal
     statuses = [status for _, _, status in answers]
     assert statuses.count(200) == len(statuses), [s for s in statuses if s != 200]
     during = [a for a in answers if started <= a[0] and a[1] <= ended]
