@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.charts import levels_svg, trend_svg
 from reports.periods import Window, parse_period, quarters_up_to
-from reports.results import MIN_PUBLIC_GROUP, Results, Row, build_results, make_row, percent, pool
+from reports.results import MIN_PUBLIC_GROUP, Results, Row, build_results, percent, pooled_row
 from storage import results as store
 from storage import rollup
 from storage.results import Dimension
@@ -64,8 +64,8 @@ async def public_page(
                                   cutoff_day=cutoff_day)
     rows = tuple((a.code, a.summary.public()) for a in results.agencies)
     # Totals pool published agencies only: a total minus the published rows would reveal a hidden one.
-    shown = [a.totals for a in results.agencies if a.totals.evaluations >= MIN_PUBLIC_GROUP]
-    total = make_row(pool(shown), "Tổng cộng", bands).public()
+    shown = [a for a in results.agencies if a.totals.evaluations >= MIN_PUBLIC_GROUP]
+    total = pooled_row([a.totals for a in shown], [a.score for a in shown], bands).public()
     one = results.agencies[0] if agency_id is not None and results.agencies else None
     drill = protect(one.drill, await store.procedure_fields(s)) if one else {}
     points = await quarter_rates(s, period.name, agency_id=agency_id, window=window, cutoff_day=cutoff_day)

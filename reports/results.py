@@ -14,11 +14,13 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.periods import DEFAULT_TZ, Period
+from reports.scores import agency_scores, dossier_sum, summary_with
 from storage import results as store
 from storage import rollup, settlement
 from storage.results import Dimension, FactTotals, SettlementCounts
 from survey_flows import Band, band_for, load_schema
 from survey_flows.scoring import period_score_from_totals, round_one, satisfaction_rate_from_counts
+from survey_flows.totals import AgencyTotal
 
 #: Groups with fewer evaluations are never published: a figure of 1–4 can point at a person.
 MIN_PUBLIC_GROUP = 5
@@ -77,8 +79,9 @@ class AgencyResults:
     drill: dict[Dimension, tuple[Row, ...]]
     responses: tuple[Response, ...]
     follow_ups: tuple[int, int, int]  # opened, handled on time, overdue
-    self_score: float | None
+    self_score: float | None  # the older total per agency and period, as entered (storage.AgencyScore)
     appraisal_score: float | None
+    score: AgencyTotal  # the total every page, report, export and API shows (reports.scores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +133,6 @@ INDICATORS = len(load_schema().indicators)  # the nine of Circular 01/2018
 @lru_cache(maxsize=1024)
 def _band(total: float, bands: tuple[Band, ...]) -> Band:
     return band_for(total, bands)
-
-
-def indicator_8(follow_ups: tuple[int, int, int]) -> int:
-    """Handling of complaints from follow-ups: none or all on time 2, ≥ 90% on time 1, else 0."""
-    _, on_time, overdue = follow_ups
-    decided = on_time + overdue
-    if not decided or on_time == decided:
-        return 2
-    return 1 if Fraction(on_time, decided) >= Fraction(9, 10) else 0
 
 
 def make_row(totals: FactTotals, label: str, bands: tuple[Band, ...],
@@ -202,24 +196,37 @@ async def build_results(
     responses = await store.invitation_counts(s, start=start, end=end, agency_id=agency_id)
     fields = await store.procedure_fields(s) if Dimension.FIELD in drill else {}
     details = {d: await _drill(s, d, bands, span, settlement_by(by_group, fields, d), cutoff_day) for d in drill}
+    names = {i: n for i, n in sorted((await store.agency_names(s)).items()) if agency_id is None or i == agency_id}
+    scored = await agency_scores(s, period, summary, names, bands=bands, agency_id=agency_id)
     agencies = []
-    for id_, (code, name) in sorted((await store.agency_names(s)).items()):
-        if agency_id is not None and id_ != agency_id:
-            continue
-        handled = follow_ups.get(id_, (0, 0, 0))
-        row = make_row(summary.get(id_, empty_totals(id_)), name, bands,
-                       extra={8: (indicator_8(handled), 1)} if id_ in summary else None,
-                       settlement=settled.get((id_, None)))
+    for id_, (code, name) in names.items():
+        row = scored_row(make_row(summary.get(id_, empty_totals(id_)), name, bands,
+                                  settlement=settled.get((id_, None))), scored[id_])
         agencies.append(AgencyResults(
             id_, code, name, row, summary.get(id_, empty_totals(id_)),
             {d: rows.get(id_, ()) for d, rows in details.items()},
             tuple(Response(c, n, k, percent(k, n)) for a, c, n, k in responses if a == id_),
-            handled, *scores.get(id_, (None, None)),
+            follow_ups.get(id_, (0, 0, 0)), *scores.get(id_, (None, None)), scored[id_],
         ))
-    handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
-    pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
-                      extra={8: (indicator_8(cast(tuple[int, int, int], handled_all)), 1)} if summary else None)
+    pooled = pooled_row(list(summary.values()), [a.score for a in agencies if a.agency_id in summary], bands)
     return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
+
+
+def scored_row(row: Row, score: AgencyTotal) -> Row:
+    """An agency's summary row with its total, band and indicator means from its ``AgencyTotal``."""
+    return replace(row, means=summary_with(row.means, score), total=score.total if score.present else None,
+                   band=score.band)
+
+
+def pooled_row(totals: list[FactTotals], scored: list[AgencyTotal], bands: tuple[Band, ...]) -> Row:
+    """The "Tổng cộng" line: agencies' counts added up, indicator 7 as the agencies computed it.
+
+    A score is a verdict on one agency: the pooled line has no total and no band (one pooled over
+    agencies could only contradict theirs); the agency-level indicators (5, 8, 9) are left out.
+    """
+    sevens = [dossier_sum(score, 7) for score in scored]
+    row = make_row(pool(totals), "Tổng cộng", bands, extra={7: (sum(t for t, _ in sevens), sum(n for _, n in sevens))})
+    return replace(row, total=None, band=None)
 
 
 def settlement_by(by_group: dict[Dimension, dict[tuple[Any, ...], SettlementCounts]], fields: dict[int, int | None],

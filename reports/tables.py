@@ -8,6 +8,7 @@ from typing import Union
 from reports.formats import day
 from reports.results import AgencyResults, Results, Row
 from storage.results import Dimension
+from survey_flows.totals import AgencyTotal
 
 Cell = Union[int, float, str, None]
 LEVEL_NAMES = (("Rất hài lòng", "Very satisfied"), ("Hài lòng", "Satisfied"), ("Không hài lòng", "Not satisfied"))
@@ -68,13 +69,20 @@ def _score_columns() -> list[Column]:
 NOT_RATED = "Chưa xếp loại: chưa đủ 9 chỉ số / not rated: not all 9 indicators"
 
 
-def _score_cells(row: Row) -> list[Cell]:
+def _score_cells(row: Row, score: AgencyTotal | None = None) -> list[Cell]:
+    """A row's figures; an agency's total without a band says which indicators it has, in words."""
     cells: list[Cell] = [row.evaluations]
     for i in range(3):
         cells += [row.levels[i] if row.levels else None, row.shares[i] if row.shares else None]
     cells.append(row.rate)
     cells += [row.means.get(i) for i in INDICATORS]
-    return cells + [row.total, row.band.name.get("vi") if row.band else (NOT_RATED if row.total is not None else None)]
+    if row.band is not None:
+        band: Cell = row.band.name.get("vi")
+    elif row.total is None:
+        band = None
+    else:
+        band = f"{score.phrase('vi')} / {score.phrase('en')}" if score is not None else NOT_RATED
+    return cells + [row.total, band]
 
 
 def results_table(results: Results) -> Table:
@@ -82,7 +90,7 @@ def results_table(results: Results) -> Table:
     cols = [Column(bi("STT", "No.")), Column(bi("Cơ quan, đơn vị", "Agency")), *_score_columns(),
             Column(bi("Điểm tự chấm", "Self-score"), bi("Điểm", "Scores")),
             Column(bi("Điểm thẩm định", "Appraisal"), bi("Điểm", "Scores"))]
-    rows = tuple((n, a.name, *_score_cells(a.summary), a.self_score, a.appraisal_score)
+    rows = tuple((n, a.name, *_score_cells(a.summary, a.score), a.self_score, a.appraisal_score)
                  for n, a in enumerate(results.agencies, 1))
     totals = (None, bi("Tổng cộng", "Total"), *_score_cells(results.total), None, None)
     return Table("ket-qua", bi("Kết quả theo cơ quan", "Results by agency"), tuple(cols), rows, totals)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -375,6 +376,51 @@ class AgencyScore(Base):
     self_score: Mapped[float | None] = mapped_column(Float)
     appraisal_score: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime]
+
+
+class AgencyIndicatorEntry(Base):
+    """One indicator's points for an agency and period, entered as a self-score or an appraisal, with a note.
+
+    Points are kept exact, in tenths (1.5 points → 15). The older ``agency_scores`` (one total
+    per agency and period) is kept as it was entered: it is a total, not per indicator.
+    """
+
+    __tablename__ = "agency_entries"
+    __table_args__ = (UniqueConstraint("agency_id", "period", "indicator", "by"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    indicator: Mapped[int] = mapped_column(SmallInteger)
+    by: Mapped[str] = mapped_column(String(16))  # self | appraisal
+    points_tenths: Mapped[int] = mapped_column(SmallInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by: Mapped[str] = mapped_column(String(128))
+    entered_at: Mapped[datetime]
+
+
+class ComplaintEntry(Base):
+    """The register of complaints and petitions (phản ánh, kiến nghị): one entry, with its dates.
+
+    Opened by staff, or from a citizen's answer (``evaluation_id``, once per evaluation).
+    """
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    handled_on: Mapped[date | None] = mapped_column(Date)
+    protracted_on: Mapped[date | None] = mapped_column(Date)
+    verification: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | untrue
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    dossier_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    about_conduct: Mapped[bool] = mapped_column(Boolean, default=True)
+    origin: Mapped[str] = mapped_column(String(16), default="staff")  # citizen_answer | staff
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
 
 
 class Job(Base):

@@ -1,7 +1,9 @@
 """A hand-computed district for report tests: agency A with 6 evaluations in 2019-Q2, B with 3.
 
-Agency A, overall levels 2,2,1,0,1,2 → 3/2/1, rate 5/6 = 83.3 %; indicator means 1.5, 1.5, 1.5,
-11/6, 10/6, plus indicator 8 = 2 (no follow-ups) → total 10.0 (fair). Settlement over the Q2
+Agency A, overall levels 2,2,1,0,1,2 → 3/2/1, rate 5/6 = 83.3 %; indicator means 1.5 (1), 1.5 (3),
+1.5 (4), 11/6 (6); indicator 7 per the law from timeliness 2,2,1,0,2,2 and the register (A1-03, whose
+applicant reported trouble, has a conduct complaint: 0 either way, it was late) → 9/6 = 1.5; plus
+indicator 8 = 2 (the one complaint handled on time) → total 8 + 11/6 = 9.83 → 9.8, 7 of 9 indicators. Settlement over the Q2
 cut-off window (15/03–14/06/2019): received 6, carried over 1, early 2, on time 2, late 1,
 pending within 1, past 1.
 """
@@ -23,6 +25,7 @@ from storage import (
     upsert_officer,
     upsert_procedure,
 )
+from storage.scores import add_complaint, update_complaint
 
 UTC = timezone.utc
 IN_Q2 = datetime(2019, 4, 20, 3, 0, tzinfo=UTC)
@@ -87,4 +90,8 @@ async def seed_district(db: Database) -> District:
                 survey = await create_survey(s, dossier_id=dossier.id, token="t-b0", flow_id="quick", now=IN_Q2,
                                              expires_at=IN_Q2 + timedelta(days=3), channel="web")
                 await set_survey_status(s, survey.id, "completed", now=IN_Q2, channel="web")
+        # The applicant of A1-03 answered "the officer caused trouble": the register has it, handled on time.
+        await add_complaint(s, agency_id=a.id, received_on=date(2019, 4, 20), due_on=date(2019, 4, 30),
+                            actor="citizen", now=NOW, dossier_code="A1-03", origin="citizen_answer")
+        await update_complaint(s, "PA-00001", actor="staff", now=NOW, handled_on=date(2019, 4, 25))
     return District(a.id, b.id)

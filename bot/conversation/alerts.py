@@ -11,12 +11,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.errors import ReportError
-from storage import enqueue
+from reports.periods import DEFAULT_TZ
+from reports.scores import complaint_due
+from storage import enqueue, scores
 from storage import results as store
+from survey_flows.indicators import answer_is_complaint
 
 DEFAULT_RULE = "satisfaction.overall=0,satisfaction.officer_attitude=0,indicator.7=0"
 DEFAULT_DAYS = 5
@@ -91,3 +95,19 @@ async def follow_up_dissatisfied(
         if address:
             await enqueue(s, channel=channel, address=address, payload=payload, now=now)
     return True
+
+
+async def register_conduct_complaint(
+    s: AsyncSession, *, evaluation_id: int, agency_id: int, dossier_code: str,
+    answers: Iterable[ScoredAnswer], now: datetime,
+) -> bool:
+    """Open a register entry when the citizen answered that the officer caused trouble (indicator 7).
+
+    Called in the evaluation's own transaction, like the follow-up; True when one was opened.
+    """
+    if not any(a.field == "indicator.7" and answer_is_complaint(a.value) for a in answers):
+        return False
+    day = now.astimezone(ZoneInfo(DEFAULT_TZ)).date()
+    return await scores.open_complaint_from_answer(
+        s, evaluation_id=evaluation_id, agency_id=agency_id, dossier_code=dossier_code, received_on=day,
+        due_on=complaint_due(day), now=now) is not None

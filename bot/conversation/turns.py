@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation.alerts import follow_up_dissatisfied
+from bot.conversation.alerts import follow_up_dissatisfied, register_conduct_complaint
 from bot.conversation.flows import load_revision
 from bot.conversation.surveys import start_problem
 from storage import (
@@ -272,6 +272,8 @@ async def record_answers(
         return False  # evaluated meanwhile at the kiosk, on the web or in a chat: the first stands
     await follow_up_dissatisfied(s, evaluation_id=evaluation.id, agency_id=dossier.agency_id,
                                  dossier_code=dossier.code, answers=answers, now=now)
+    await register_conduct_complaint(s, evaluation_id=evaluation.id, agency_id=dossier.agency_id,
+                                     dossier_code=dossier.code, answers=answers, now=now)
     return True
 
 

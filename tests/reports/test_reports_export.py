@@ -14,7 +14,6 @@ from bot.cli.main import main
 from reports.export import Format, dataset, render
 from reports.periods import parse_period
 from reports.results import build_results
-from reports.tables import NOT_RATED
 from storage import Database, open_database, upgrade_async
 from survey_flows import load_schema
 
@@ -37,7 +36,8 @@ async def test_xlsx_is_laid_out_like_the_official_table(db: Database, district: 
     assert sheet["D5"].value.startswith("Mức độ hài lòng") and sheet["D6"].value.startswith("Rất hài lòng")
     a = [c.value for c in sheet[7]]
     assert a[:10] == [1, "UBND Phường 1", 6, 3, 50.0, 2, 33.3, 1, 16.7, 83.3]
-    assert a[19:21] == [10.0, NOT_RATED]  # indicators 5 and 9 not entered: a total, no band
+    assert a[19] == 9.8  # indicators 2, 5 and 9 missing: a total, no band, and what is missing in words
+    assert a[20].startswith("Mới có 6/9 chỉ số: 9,8 điểm trên tối đa 12 điểm") and "thiếu chỉ số 2, 5, 9" in a[20]
     totals = [c.value for c in sheet[9]]
     assert totals[1] == "Tổng cộng / Total" and totals[2] == 9 and sheet.cell(9, 3).font.b
     settled = [c.value for c in book["giai-quyet"][7]]

@@ -26,8 +26,8 @@ async def test_agency_summary_matches_the_hand_computed_figures(db: Database, di
     assert (a.code, row.evaluations, row.levels) == ("A1", 6, (3, 2, 1))
     assert row.shares == (50.0, 33.3, 16.7)
     assert row.rate == 83.3
-    assert row.means == {1: 1.5, 2: None, 3: 1.5, 4: 1.5, 6: 1.83, 7: 1.67, 8: 2.0}
-    assert row.total == 10.0 and row.band is None  # 7 of 9 indicators (5 and 9 not entered): not graded
+    assert row.means == {1: 1.5, 2: None, 3: 1.5, 4: 1.5, 5: None, 6: 1.83, 7: 1.5, 8: 2.0, 9: None}
+    assert row.total == 9.8 and row.band is None  # 7 of 9 indicators (5 and 9 not entered): not graded
     assert row.settlement == SettlementCounts(a.agency_id, None, 6, 1, 2, 2, 1, 1, 1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reports.results import MIN_PUBLIC_GROUP, empty_totals, indicator_8, make_row, percent
+from reports.results import MIN_PUBLIC_GROUP, empty_totals, make_row, percent
 from storage.results import FactTotals
 from survey_flows import load_schema
 
@@ -88,10 +88,3 @@ def test_an_empty_group_has_no_figures() -> None:
 def test_groups_under_five_are_suppressed(n: int, suppressed: bool) -> None:
     row = make_row(_totals({1: (n, n)}, levels=(0, n, 0), n=n), "x", BANDS).public()
     assert row.suppressed is suppressed and (row.rate is None) is suppressed
-
-
-@pytest.mark.parametrize(("follow_ups", "points"), [
-    ((0, 0, 0), 2), ((3, 3, 0), 2), ((10, 9, 1), 1), ((10, 8, 2), 0), ((5, 0, 0), 2),
-])
-def test_indicator_8_from_follow_ups(follow_ups, points) -> None:
-    assert indicator_8(follow_ups) == points
