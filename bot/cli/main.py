@@ -458,6 +458,11 @@ from bot.cli.users import users as _users  # noqa: E402 - after `main` and `sett
 
 main.add_command(_users)
 
+from bot.cli.scores import COMMANDS as _SCORE_COMMANDS  # noqa: E402 - after `main` and `settings_of` exist
+
+for _command in _SCORE_COMMANDS:
+    main.add_command(_command)
+
 
 
 def _with_help(command: click.Command, path: str) -> None:
