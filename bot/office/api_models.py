@@ -230,6 +230,25 @@ class EvaluationPage(BaseModel):
     has_more: bool
 
 
+class ResultsQuery(_In):
+    """The query of GET /api/v1/results."""
+
+    period: str = Field(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]|H[12]|9M))?$", max_length=7,
+                        description="report period: 2026-05, 2026-Q2, 2026-H1, 2026-9M or 2026")
+
+
+class ScoreOut(BaseModel):
+    """The agency's total for a period: the same figures as the public page, staff report, XLSX and CSV."""
+
+    agency: str
+    period: str
+    first: date
+    last: date
+    score: dict[str, object] = Field(description="total, maximum, present and missing indicators, band (only when "
+                                                 "all are present), each indicator's figure and where it comes "
+                                                 "from, and the total in words (phrase.vi, phrase.en)")
+
+
 def problem(exc: ValidationError) -> tuple[str, str]:
     """The first validation problem, in Vietnamese and English (never the submitted value)."""
     first = exc.errors(include_url=False, include_input=False)[0]

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.common.errors import HailongError
+from bot.common.settings import Settings
 from bot.conversation.flows import load_revision
 from bot.office.api_models import EvaluationsQuery
 from bot.office.dossier_api import dossier_code, own_dossier, scope_of
+from bot.office.scores import ScoreInputError, agency_score_of
 from storage import Agency, Database
 from storage.api_reads import EvaluationRead, read_evaluations
 from survey_flows import Schema, load_schema
@@ -136,3 +138,18 @@ async def _scales(s: AsyncSession, flow_id: str | None, revision: int | None) ->
 
 def _iso(value: datetime) -> str:
     return value.isoformat()
+
+
+async def agency_results(db: Database, settings: Settings, agency: Agency, period: str, *,
+                         now: datetime) -> dict[str, Any]:
+    """The agency's total for a period (its own report window and bands), as ``ScoreOut``."""
+    try:
+        score, chosen = await agency_score_of(db, settings, agency=agency.id, period=period, now=now)
+    except ScoreInputError as exc:
+        raise BadPeriod(exc.vi, exc.en) from None
+    return {"agency": agency.code, "period": chosen.name, "first": chosen.first.isoformat(),
+            "last": chosen.last.isoformat(), "score": score.to_json()}
+
+
+class BadPeriod(HailongError):
+    code = "bad_input"

@@ -107,16 +107,22 @@ async def set_score(
                                      points_tenths=tenths, note=note.strip(), actor=actor, now=now)
 
 
-async def agency_score(db: Database, settings: Settings, *, agency: str | int, period: str,
-                       now: datetime) -> AgencyTotal:
-    """An agency's total for a period, as every report shows it (its own report window and bands)."""
+async def agency_score_of(db: Database, settings: Settings, *, agency: str | int, period: str,
+                          now: datetime) -> tuple[AgencyTotal, Period]:
+    """An agency's total for a period as every report shows it (its own report window and bands), and the period."""
     async with db.transaction() as s:
         agency_id = agency if isinstance(agency, int) else await agency_id_of(s, agency)
         window, cutoff_day, bands = report_rules_of(await results_store.agency_settings(s, agency_id), settings)
         chosen = period_of(period, window, cutoff_day)
         results = await build_results(s, chosen, bands=bands, now=now, agency_id=agency_id, drill=(),
                                       cutoff_day=cutoff_day)
-    return results.agencies[0].score
+    return results.agencies[0].score, chosen
+
+
+async def agency_score(db: Database, settings: Settings, *, agency: str | int, period: str,
+                       now: datetime) -> AgencyTotal:
+    """An agency's total for a period, as every report shows it."""
+    return (await agency_score_of(db, settings, agency=agency, period=period, now=now))[0]
 
 
 @dataclass(frozen=True, slots=True)

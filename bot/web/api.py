@@ -27,6 +27,7 @@ from bot.office.api_models import (
     DossierIn,
     EmptyIn,
     EvaluationsQuery,
+    ResultsQuery,
     ReturnedIn,
     problem,
 )
@@ -39,7 +40,7 @@ from bot.office.dossier_api import (
     put_dossier,
     survey_status,
 )
-from bot.office.results_api import evaluation_of, evaluations_since
+from bot.office.results_api import agency_results, evaluation_of, evaluations_since
 from bot.web.keys import DATABASE, SETTINGS
 from bot.web.openapi import openapi
 from storage import StorageError
@@ -54,7 +55,8 @@ ROUTES = ((re.compile(r"/api/v1/openapi\.json"), ("GET",)),
           (re.compile(r"/api/v1/dossiers/[^/]+/returned"), ("POST",)),
           (re.compile(r"/api/v1/dossiers/[^/]+/survey"), ("GET", "POST")),
           (re.compile(r"/api/v1/dossiers/[^/]+/evaluation"), ("GET",)),
-          (re.compile(r"/api/v1/evaluations"), ("GET",)))
+          (re.compile(r"/api/v1/evaluations"), ("GET",)),
+          (re.compile(r"/api/v1/results"), ("GET",)))
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request, KeyGrant, Any], Awaitable[tuple[int, dict[str, Any]]]]  # Any: the view's model
@@ -194,6 +196,20 @@ async def evaluations(request: web.Request, grant: KeyGrant, body: None) -> tupl
     """Evaluations since a time, paged by a stable cursor."""
     return 200, await evaluations_since(request.app[DATABASE], grant.agency, _query(request),
                                         free_text=grant.free_text)
+
+
+@routes.get("/api/v1/results")
+@api_view()
+async def results(request: web.Request, grant: KeyGrant, body: None) -> tuple[int, dict[str, Any]]:
+    """The agency's total for a period, as every report shows it."""
+    if set(request.query) - {"period"} or len(request.query.getall("period", [])) > 1:
+        raise ApiError("bad_input", "Chỉ nhận tham số period (một lần).", "Only the period parameter (once).")
+    try:
+        query = ResultsQuery.model_validate_json(json.dumps(dict(request.query)))
+    except ValidationError as exc:
+        raise ApiError("bad_input", *problem(exc)) from None
+    return 200, await agency_results(request.app[DATABASE], request.app[SETTINGS], grant.agency, query.period,
+                                     now=datetime.now(timezone.utc))
 
 
 def _query(request: web.Request) -> EvaluationsQuery:

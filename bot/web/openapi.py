@@ -17,7 +17,8 @@ from bot.office import api_models as m
 
 REF = "#/components/schemas/{model}"
 INPUTS = (m.DossierIn, m.BatchIn, m.ReturnedIn, m.EmptyIn)
-OUTPUTS = (m.Error, m.DossierOut, m.InvitationOut, m.SurveyStatusOut, m.BatchOut, m.EvaluationOut, m.EvaluationPage)
+OUTPUTS = (m.Error, m.DossierOut, m.InvitationOut, m.SurveyStatusOut, m.BatchOut, m.EvaluationOut, m.EvaluationPage,
+           m.ScoreOut)
 #: Error statuses and the codes each may carry, from the handlers' own table.
 ERRORS = {str(status): tuple(code for code, s in m.ERROR_STATUS.items() if s == status)
           for status in sorted(set(m.ERROR_STATUS.values()))}
@@ -78,6 +79,15 @@ def _evaluations_op() -> dict[str, Any]:
     return op
 
 
+def _results_op() -> dict[str, Any]:
+    schema = m.ResultsQuery.model_json_schema()["properties"]["period"]
+    op = _op("The key's agency's total for a period (band only when every indicator is present)",
+             _json(m.ScoreOut, "The total"), code=False)
+    op["parameters"] = [{"name": "period", "in": "query", "required": True, "schema": schema,
+                         "description": schema.get("description", "")}]
+    return op
+
+
 def openapi(server: str) -> dict[str, Any]:
     """The document, with this installation's address as its server."""
     return {
@@ -105,6 +115,7 @@ def openapi(server: str) -> dict[str, Any]:
                 "Read the dossier's evaluation (404 not_evaluated until it is answered)",
                 _json(m.EvaluationOut, "The evaluation"))},
             "/api/v1/evaluations": {"get": _evaluations_op()},
+            "/api/v1/results": {"get": _results_op()},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI 3.1",
                                                                    "content": {"application/json": {

@@ -44,7 +44,8 @@ async def public_results(request: web.Request) -> web.Response:
         except ReportError as exc:
             raise web.HTTPBadRequest(text=f"{exc.vi}\n{exc.en}") from None
     html = request.app[TEMPLATES].get_template("public_results.html").render(
-        lang=lang, page=page, agencies=agencies, chosen=chosen, periods=recent_periods(today, window, cutoff),
+        lang=lang, page=page, scores={a.code: a.score for a in page.results.agencies}, agencies=agencies,
+        chosen=chosen, periods=recent_periods(today, window, cutoff),
         period=page.results.period, fmt=formats, dimensions=DIMENSION_NAMES,
         trend=Markup(page.trend_svg), levels=Markup(page.levels_svg),
         trend_quarters=TREND_QUARTERS, trend_last=quarters_up_to(page.results.period.name, 1)[0],

@@ -38,6 +38,7 @@ from reports.html import cell, groups
 from reports.periods import DEFAULT_TZ, Period, quarters_up_to
 from reports.results import Row
 from reports.tables import all_tables, header_lines
+from survey_flows.totals import AgencyTotal
 
 routes = web.RouteTableDef()
 TREND_QUARTERS = 6
@@ -91,24 +92,25 @@ async def reports_page(request: web.Request) -> web.Response:
     if choice.period.name not in periods:
         periods.insert(0, choice.period.name)
     summary = results.agencies[0].summary if choice.agency is not None and results.agencies else results.total
+    score = results.agencies[0].score if choice.agency is not None and results.agencies else None
     agency_name = choice.agency.name if choice.agency is not None else translate("sr_all", lang)
     trend = await report_trend(db, settings, who, choice, quarters=TREND_QUARTERS)
     chart = trend_svg(trend, lang, translate("sr_trend_title", lang), translate("sr_trend_missing", lang))
     exports = [(fmt.value, "/staff/reports/export?" + urlencode(
         {"period": choice.period.name, "agency": choice.agency_code, "format": fmt.value})) for fmt in EXPORT_FORMATS]
     return staff_render(
-        request, "staff_reports.html", choice=choice, results=results, summary=summary,
+        request, "staff_reports.html", choice=choice, results=results, summary=summary, score=score,
         header=header_lines(results, results.agencies[0] if choice.agency is not None and results.agencies else None),
         tables=all_tables(results), cell=cell, groups=groups, fmt=formats, agencies=agencies, periods=periods,
         all_value=ALL, may_all=who.agencies is None, exports=exports, agency_name=agency_name,
-        said=summary_words(lang, agency_name, choice.period, summary, trend), trend=Markup(chart),
+        said=summary_words(lang, agency_name, choice.period, summary, trend, score), trend=Markup(chart),
         trend_quarters=TREND_QUARTERS, trend_last=quarters_up_to(choice.period.name, 1)[0],
         generated_on=results.generated_at.astimezone(ZoneInfo(DEFAULT_TZ)).date(),
     )
 
 
 def summary_words(lang: str, agency: str, period: Period, summary: Row,
-                  trend: list[tuple[str, float | None]]) -> list[Markup]:
+                  trend: list[tuple[str, float | None]], score: AgencyTotal | None = None) -> list[Markup]:
     """The chosen period in a few sentences: how many evaluations, the rate and band, how many were not
     satisfied, and the change from the quarter before (a quarter's report only). Period names and
     figures never break across lines ("2026-" / "Q3")."""
@@ -124,9 +126,14 @@ def summary_words(lang: str, agency: str, period: Period, summary: Row,
                   last=formats.day(period.last, lang), n=formats.number(summary.evaluations, lang))]
     if not summary.evaluations:
         return words
-    band = summary.band.name.get(lang) if summary.band else translate("sr_not_rated", lang)
-    words.append(said("sr_said_rate", rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
-                      band=band))
+    if summary.total is None:  # every agency pooled: a score is a verdict on one agency (see the table)
+        words.append(said("sr_said_rate_only", rate=pct(summary.rate)))
+    elif summary.band is not None:
+        words.append(said("sr_said_rate", rate=pct(summary.rate), total=formats.number(summary.total, lang, 1),
+                          band=summary.band.name.get(lang)))
+    else:
+        words.append(said("sr_said_rate_partial", rate=pct(summary.rate),
+                          phrase=score.phrase(lang) if score else translate("sr_not_rated", lang)))
     if summary.levels is not None and summary.shares is not None:
         words.append(said("sr_said_not_satisfied", n=formats.number(summary.levels[2], lang),
                           share=pct(summary.shares[2])))

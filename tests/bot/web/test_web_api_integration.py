@@ -71,7 +71,7 @@ def test_the_document_is_made_from_the_models_the_handlers_use(live_db_url) -> N
     assert status == 200 and doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {"/api/v1/dossiers:batch", "/api/v1/dossiers/{code}", "/api/v1/dossiers/{code}/returned",
                                  "/api/v1/dossiers/{code}/survey", "/api/v1/dossiers/{code}/evaluation",
-                                 "/api/v1/evaluations", "/api/v1/openapi.json"}
+                                 "/api/v1/evaluations", "/api/v1/results", "/api/v1/openapi.json"}
     schemas = doc["components"]["schemas"]
     own = DossierIn.model_json_schema(ref_template="#/components/schemas/{model}")
     assert schemas["DossierIn"] == {k: v for k, v in own.items() if k != "$defs"}
