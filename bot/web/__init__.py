@@ -22,6 +22,7 @@ from bot.web import (
     public,
     security,
     staff_reports,
+    staff_scores,
     survey,
 )
 
@@ -38,6 +39,7 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     desk.routes,
     imports.routes,
     staff_reports.routes,
+    staff_scores.routes,
     admin_users.routes,
     admin_settings.routes,
     admin_audit.routes,

@@ -57,7 +57,7 @@ def _shown_form(form: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-async def _chosen(request: web.Request, code: str) -> tuple[Agency | None, list[Agency]]:
+async def chosen_agency(request: web.Request, code: str) -> tuple[Agency | None, list[Agency]]:
     """The agency asked for (the first visible one by default); 403 for one this user does not see."""
     who = signed_in_user(request)
     agencies = await visible_agencies(request.app[DATABASE], who)
@@ -86,7 +86,7 @@ def _page(request: web.Request, agency: Agency | None, agencies: list[Agency], s
 @require("manager")
 async def settings_page(request: web.Request) -> web.Response:
     """The settings form of one agency, with the values in force."""
-    agency, agencies = await _chosen(request, request.query.get("agency", "")[:64])
+    agency, agencies = await chosen_agency(request, request.query.get("agency", "")[:64])
     if agency is None:
         return refused(request, "forbidden", 403)
     done = {"saved": "admin_done_settings_saved", "nothing": "admin_done_nothing"}.get(request.query.get("done", ""))
@@ -98,7 +98,7 @@ async def settings_page(request: web.Request) -> web.Response:
 @require("manager")
 async def settings_save(request: web.Request) -> web.Response:
     """Check the whole form; store the changes only when every field is right."""
-    agency, agencies = await _chosen(request, request.query.get("agency", "")[:64] or "-")
+    agency, agencies = await chosen_agency(request, request.query.get("agency", "")[:64] or "-")
     form = await read_staff_form(request, max_body=64 * 1024)
     who = current(request)
     assert who is not None and agency is not None

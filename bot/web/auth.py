@@ -41,6 +41,8 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/staff/imports", "nav_imports", ("manager",)),
     ("/staff/kiosks", "nav_kiosks", ("manager",)),
     ("/staff/reports", "nav_reports", ("manager", "viewer")),
+    ("/staff/scores", "nav_scores", ("manager", "viewer")),
+    ("/staff/complaints", "nav_complaints", ("manager", "staff", "viewer")),
     ("/admin/flows", "nav_flows", ()),
     ("/admin/settings", "nav_settings", ("manager",)),
     ("/admin/users", "nav_users", ("manager",)),

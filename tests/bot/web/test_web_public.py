@@ -95,8 +95,9 @@ def test_public_results_page_in_a_browser(chromium, tmp_path) -> None:
         assert page.locator("h1").inner_text().startswith("Công khai kết quả")
         rows = page.locator("#results tbody tr")
         first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
-        assert "UBND Phường 1" in first and "83,3\u00a0%" in first and "10,0" in first
-        assert "chưa xếp loại" in first and "Khá" not in first  # 7 of 9 indicators: a total, never a band
+        assert "UBND Phường 1" in first and "83,3\u00a0%" in first and "9,8" in first
+        # 6 of 9 indicators: a total, never a band, and which are missing in words.
+        assert "Mới có 6/9 chỉ số" in first and "thiếu chỉ số 2, 5, 9" in first and "Khá" not in first
         assert "UBND Phường 2" in second and "< 5" in second and "100" not in second  # 3 evaluations: hidden
         # The total pools published agencies only, so it cannot be used to work out the hidden one.
         assert "83,3\u00a0%" in page.locator("#overall-rate").inner_text()
