@@ -1,5 +1,5 @@
 """Reports for signed-in staff, scoped by agency: which agencies a user may report on, the figures of
-one period, and audited exports (XLSX, CSV, the anonymous answers dataset).
+one period, and audited exports (XLSX, CSV, CSV for a Vietnamese Excel, the anonymous answers dataset).
 
 The figures are the report engine's own (`reports.results.build_results`, `reports.export`), called
 the way `hailong report` calls them; nothing is recomputed here. The rules:
@@ -19,7 +19,7 @@ from bot.common.settings import Settings
 from bot.office.accounts import Principal
 from bot.office.agency_settings import report_rules_of
 from reports.errors import ReportError
-from reports.export import Format, dataset, render
+from reports.export import Format, dataset, render, report_extras
 from reports.periods import Period, Window, current_quarter, parse_period, recent_periods
 from reports.public import quarter_rates
 from reports.results import Results, build_results
@@ -27,7 +27,7 @@ from storage import Agency, Database, audit, find_agency, list_agencies
 from survey_flows import Band
 
 #: What a staff member may download (the page itself is the HTML form).
-EXPORT_FORMATS = (Format.XLSX, Format.CSV, Format.DATASET)
+EXPORT_FORMATS = (Format.XLSX, Format.CSV, Format.CSV_VI, Format.DATASET)
 #: The agency value that asks for every agency at once (admin only).
 ALL = "all"
 MAX_PARAM = 40  # a period name or an agency code is short; longer input is refused, never echoed whole
@@ -58,7 +58,8 @@ class Choice:
     def file_name(self, fmt: Format) -> str:
         """A download name with no character a browser or a shell would trip on."""
         kind = "dulieu-an-danh" if fmt is Format.DATASET else "bao-cao"
-        ext = "csv" if fmt is Format.DATASET else fmt.value
+        ext = "csv" if fmt in (Format.DATASET, Format.CSV_VI) else fmt.value
+        kind += "-excel-vi" if fmt is Format.CSV_VI else ""
         return _SAFE.sub("_", f"hailong-{kind}-{self.period.name}-{self.agency_code}") + f".{ext}"
 
 
@@ -172,8 +173,9 @@ async def export_report(db: Database, settings: Settings, who: Principal, choice
         else:
             results = await build_results(s, choice.period, bands=choice.bands, now=now,
                                           agency_id=agency_id, cutoff_day=choice.cutoff_day)
+            extras = await report_extras(s, results)
     if fmt is not Format.DATASET:
-        data = await asyncio.to_thread(render, results, fmt)  # a large workbook must not stall the server
+        data = await asyncio.to_thread(render, results, fmt, extras)  # a large workbook must not stall the server
     async with db.transaction() as s:
         await audit(s, actor=who.actor, action="report.export", subject=f"agency:{choice.agency_code}", now=now,
                     detail={"period": choice.period.name, "agency": choice.agency_code, "format": fmt.value,

@@ -45,6 +45,7 @@ READERS = ("manager", "viewer")  # admin always may
 CONTENT_TYPES = {
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     Format.CSV: "text/csv",
+    Format.CSV_VI: "text/csv",
     Format.DATASET: "text/csv",
 }
 

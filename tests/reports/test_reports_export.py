@@ -28,7 +28,8 @@ async def _render(db: Database, fmt: Format) -> bytes:
 
 async def test_xlsx_is_laid_out_like_the_official_table(db: Database, district: District) -> None:
     book = load_workbook(io.BytesIO(await _render(db, Format.XLSX)))
-    assert book.sheetnames[:2] == ["ket-qua", "giai-quyet"]
+    # The official report of each agency comes first (tests/reports/test_reports_official.py), then the tables.
+    assert book.sheetnames[:4] == ["bao-cao-A1", "bao-cao-B2", "ket-qua", "giai-quyet"]
     sheet = book["ket-qua"]
     assert sheet["A1"].value.startswith("KẾT QUẢ ĐÁNH GIÁ SỰ HÀI LÒNG")
     assert sheet["A2"].value == "Kỳ báo cáo / Period: 2019-Q2 (15/03/2019 – 14/06/2019)"
@@ -64,7 +65,7 @@ async def test_the_dataset_is_anonymous(db: Database, district: District) -> Non
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 9 * 6  # 9 evaluations in the window, 6 answers each
     assert set(rows[0]) == {"evaluation", "agency_code", "day", "channel", "procedure_code", "field", "value",
-                            "level", "items"}
+                            "level", "scale", "items"}
     assert "A1-0" not in text  # no dossier codes, names or phone numbers
 
 
