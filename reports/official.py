@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -126,9 +127,11 @@ def date_line(place: str, day: date) -> str:
 def _put(sheet: Worksheet, row: int, first: int, last: int, value: object, *, bold: bool = False,
          italic: bool = False, size: int = 11, align: Alignment = CENTRE) -> None:
     cell = sheet.cell(row, first)
-    cell.value = value
     if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # characters XML cannot hold are dropped
         cell.data_type = "s"  # a name starting with "=" is shown, never run
+    else:
+        cell.value = value
     cell.font = Font(bold=bold, italic=italic, size=size)
     cell.alignment = align
     if last > first:

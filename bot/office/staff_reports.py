@@ -23,6 +23,7 @@ from reports.export import Format, dataset, render, report_extras
 from reports.periods import Period, Window, current_quarter, parse_period, recent_periods
 from reports.public import quarter_rates
 from reports.results import Results, build_results
+from reports.scales import ScaleCounts
 from storage import Agency, Database, audit, find_agency, list_agencies
 from survey_flows import Band
 
@@ -145,6 +146,14 @@ async def report_results(db: Database, settings: Settings, who: Principal, choic
         return await build_results(s, choice.period, bands=choice.bands, now=now,
                                    agency_id=choice.agency.id if choice.agency else None,
                                    cutoff_day=choice.cutoff_day)
+
+
+async def report_scales(db: Database, who: Principal, choice: Choice, results: Results) -> tuple[ScaleCounts, ...]:
+    """The chosen report's satisfaction answers per raw value (reports.scales); call it after report_results,
+    which brings the facts up to date."""
+    _guard(who, choice)
+    async with db.transaction() as s:
+        return (await report_extras(s, results)).scales or ()
 
 
 async def report_trend(db: Database, settings: Settings, who: Principal, choice: Choice, *,
