@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from bot.office.schema_versions import (
     Checked,
@@ -70,7 +71,7 @@ async def template(request: web.Request) -> web.Response:
 def _source(form: Any) -> str | None:
     """The uploaded file's text when one was chosen, else the pasted text; None when not UTF-8."""
     upload = form.get("file")
-    if upload is not None and not isinstance(upload, str) and getattr(upload, "filename", ""):
+    if isinstance(upload, FileField) and upload.filename:
         try:
             return str(upload.file.read().decode("utf-8"))
         except UnicodeDecodeError:
