@@ -82,26 +82,31 @@ def schema_list(ctx: click.Context) -> None:
         click.echo(_line(row))
 
 
-@schema.command("check")
-@click.argument("file", type=FILE)
-@click.pass_context
-def schema_check(ctx: click.Context, file: Path) -> None:
-    """Check a schema file; exit 2 on problems."""
+def _apply(ctx: click.Context, file: Path, *, load: bool) -> None:
+    """Check (exit 2 when refused) or load (exit 1 when refused) a file, and say what came of it."""
     text = _text(file)
 
     async def run() -> Checked:
         async with open_configured(settings_of(ctx)) as db:
+            if load:
+                return await load_version(db, text, file.name, actor="cli", now=_now())
             return await check_version(db, text, file.name)
 
     try:
         checked = asyncio.run(run())
     except SchemaRefused as refusal:
-        _refused(refusal, 2)
+        _refused(refusal, 1 if load else 2)
     version, since = checked.schema.version, checked.schema.effective_from
-    if checked.unchanged:
-        click.echo(say("schema_already", version=version))
-    else:
-        click.echo(say("schema_valid", version=version, day=day(since) if since else "…"))
+    key = "schema_already" if checked.unchanged else "schema_loaded" if load else "schema_valid"
+    click.echo(say(key, version=version, day=day(since) if since else "…"))
+
+
+@schema.command("check")
+@click.argument("file", type=FILE)
+@click.pass_context
+def schema_check(ctx: click.Context, file: Path) -> None:
+    """Check a schema file; exit 2 on problems."""
+    _apply(ctx, file, load=False)
 
 
 @schema.command("load")
@@ -109,18 +114,4 @@ def schema_check(ctx: click.Context, file: Path) -> None:
 @click.pass_context
 def schema_load(ctx: click.Context, file: Path) -> None:
     """Load a schema version from a file."""
-    text = _text(file)
-
-    async def run() -> Checked:
-        async with open_configured(settings_of(ctx)) as db:
-            return await load_version(db, text, file.name, actor="cli", now=_now())
-
-    try:
-        checked = asyncio.run(run())
-    except SchemaRefused as refusal:
-        _refused(refusal, 1)
-    version, since = checked.schema.version, checked.schema.effective_from
-    if checked.unchanged:
-        click.echo(say("schema_already", version=version))
-    else:
-        click.echo(say("schema_loaded", version=version, day=day(since) if since else "…"))
+    _apply(ctx, file, load=True)
