@@ -4,19 +4,26 @@ CSRF-checked; a refused version writes nothing."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import datetime, timezone
 from html import unescape
 from pathlib import Path
 
 from live import run_async, screenshot_path, serve_app
 from sqlalchemy import select
-from staffkit import browser_sign_in, seed_staff, signed_in
+from staffkit import AGENCY_A, CODES_A, browser_sign_in, get_bytes, seed_staff, signed_in
 from surveykit import Client
 
-from storage import AuditEntry, SchemaVersion, open_database
+from bot.office.schema_versions import load_version
+from reports.versions import local_day, schema_on
+from storage import AnswerIn, AuditEntry, SchemaVersion, find_dossier, open_database, record_evaluation
 
 SHIPPED = Path(__file__).resolve().parents[3] / "survey_flows" / "data" / "schema.yaml"
 OLD_NAME, NEW_NAME = "Thái độ của cán bộ, công chức", "Thái độ phục vụ của công chức"
+OCTOBER = datetime(2026, 10, 20, 3, 0, tzinfo=timezone.utc)
+NOVEMBER = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
 
 
 def next_version(version: str = "tt03-2025.1", start: str = "2027-01-01") -> str:
@@ -106,3 +113,34 @@ def test_admin_uploads_a_file_in_the_browser(chromium, live_db_url, tmp_path) ->
         assert page.locator("tr[data-in-force]").get_attribute("data-version") == "tt01-2018.1"
         page.screenshot(path=screenshot_path("admin-schema"), full_page=True)
     assert stored(live_db_url)[0] == ["tt03-2025.1"]
+
+
+def test_the_staff_report_of_a_quarter_spanning_two_versions_reports_each(live_db_url) -> None:
+    seed = seed_staff(live_db_url)
+
+    async def run() -> None:
+        async with open_database(live_db_url) as db:
+            await load_version(db, next_version(start="2026-11-01"), actor="test", now=datetime.now(timezone.utc))
+            async with db.transaction() as s:
+                for code, level, at in ((CODES_A[0], 2, OCTOBER), (CODES_A[1], 1, NOVEMBER), (CODES_A[2], 0, NOVEMBER)):
+                    dossier = await find_dossier(s, code)
+                    version = (await schema_on(s, local_day(at))).version
+                    await record_evaluation(s, dossier_id=dossier.id, agency_id=dossier.agency_id, channel="web",
+                                            schema_version=version, completed_at=at,
+                                            answers=[AnswerIn("satisfaction.overall", level=level),
+                                                     AnswerIn("indicator.7", value=level)])
+    run_async(run())
+    with serve_app(seed.settings) as base:
+        admin, _ = signed_in(base, "admin")
+        status, page = admin.get(f"/staff/reports?period=2026-Q4&agency={AGENCY_A}")
+        assert status == 200
+        line = page[page.index('id="sr-versions"'):page.index("</p>", page.index('id="sr-versions"'))]
+        assert "hai phiên bản bộ chỉ số" in line
+        spans = re.findall(r'data-version="([^"]+)"><code>[^<]*</code> \(<span class="nowrap">([^<]*)</span>\)', line)
+        assert spans == [("tt01-2018.1", "15/09/2026 – 31/10/2026"), ("tt03-2025.1", "01/11/2026 – 14/12/2026")]
+        assert "Kết quả theo phiên bản bộ chỉ số" in page and NEW_NAME in page and OLD_NAME in page
+        status, _, body = get_bytes(admin, f"/staff/reports/export?period=2026-Q4&agency={AGENCY_A}&format=csv")
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        split = [row[:5] for row in rows if row[:1] in (["tt01-2018.1"], ["tt03-2025.1"]) and row[3] == "UBND Phường 1"]
+        assert status == 200 and split == [["tt01-2018.1", "15/09/2026", "31/10/2026", "UBND Phường 1", "1"],
+                                           ["tt03-2025.1", "01/11/2026", "14/12/2026", "UBND Phường 1", "2"]]
