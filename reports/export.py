@@ -65,13 +65,15 @@ def render(results: Results, fmt: Format, extras: Extras | None = None) -> bytes
     agency = results.agencies[0] if len(results.agencies) == 1 else None
     header, tables = header_lines(results, agency), _tables(results, extras)
     if fmt is Format.XLSX:
-        schema = load_schema()
+        # The version in force at the period's end (a period spanning two versions has a section each).
+        schema = results.versions[-1].schema if results.versions else load_schema()
         totals = agency_totals(results.agencies, schema)
         units = [(OfficialUnit.of(a.code, a.name, extras.settings.get(a.agency_id)), totals[a.agency_id])
                  for a in results.agencies]
         signed_on = results.generated_at.astimezone(ZoneInfo(DEFAULT_TZ)).date()
         return workbook(header, tables,
-                        before=lambda book: add_official_sheets(book, results.period, units, schema, signed_on))
+                        before=lambda book: add_official_sheets(book, results.period, units, schema, signed_on,
+                                                                [v.schema for v in results.versions]))
     if fmt in (Format.CSV, Format.CSV_VI):
         return tables_csv(header, tables, Dialect.EXCEL_VI if fmt is Format.CSV_VI else Dialect.STANDARD)
     return report_html(header, tables)

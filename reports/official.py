@@ -207,8 +207,10 @@ def sheet_name(unit: OfficialUnit, many: bool) -> str:
 
 
 def add_official_sheets(book: Workbook, period: Period, units: Sequence[tuple[OfficialUnit, AgencyTotal]],
-                        schema: Schema, signed_on: date) -> None:
-    """The official sheet of each agency, in order, before any other sheet of `book`."""
+                        schema: Schema, signed_on: date, others: Sequence[Schema] = ()) -> None:
+    """The official sheet of each agency, in order, before any other sheet of `book`; each names the
+    indicators as the schema version its total was computed under does (`schema`, or one of `others`)."""
+    by_version = {s.version: s for s in (*others, schema)}
     many = len(units) > 1
     used: set[str] = set()
     for n, (unit, total) in enumerate(units):
@@ -216,4 +218,5 @@ def add_official_sheets(book: Workbook, period: Period, units: Sequence[tuple[Of
         while name in used:
             name = f"{name[:27]}-{n}"
         used.add(name)
-        write_official(book.create_sheet(name, n), period, unit, total, schema, signed_on)
+        write_official(book.create_sheet(name, n), period, unit, total, by_version.get(total.schema_version, schema),
+                       signed_on)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.periods import DEFAULT_TZ, Period
+from reports.versions import VersionSection, version_sections
 from storage import results as store
 from storage import rollup, settlement
 from storage.results import Dimension, FactTotals, SettlementCounts
@@ -89,6 +90,7 @@ class Results:
     agencies: tuple[AgencyResults, ...]
     generated_at: datetime
     total: Row  # every agency pooled: the totals line of the tables
+    versions: tuple[VersionSection, ...] = ()  # one per schema version span of the period (reports.versions)
 
 
 # A report computes figures for thousands of groups: the roundings below are done on integers
@@ -219,7 +221,10 @@ async def build_results(
     handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
     pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
                       extra={8: (indicator_8(cast(tuple[int, int, int], handled_all)), 1)} if summary else None)
-    return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
+    versions = await version_sections(s, period, make_row=make_row, pool=pool, indicator_8=indicator_8, now=now,
+                                      agency_id=agency_id, tz=tz, cutoff_day=cutoff_day)
+    return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())),
+                   versions)
 
 
 def settlement_by(by_group: dict[Dimension, dict[tuple[Any, ...], SettlementCounts]], fields: dict[int, int | None],

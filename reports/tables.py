@@ -153,7 +153,39 @@ def scale_table(results: Results, counts: tuple[ScaleCounts, ...]) -> Table:
     return Table("thang-do", bi("Theo thang đo", "By answer scale"), tuple(cols), rows)
 
 
+def version_tables(results: Results) -> tuple[Table, ...]:
+    """A period that spans two schema versions: the figures of each version's days, graded with that
+    version's bands, and what each version scores (indicator names, maximum points, bands)."""
+    if len(results.versions) < 2:
+        return ()
+    cols = [Column(bi("Phiên bản bộ chỉ số", "Schema version")), Column(bi("Từ ngày", "From")),
+            Column(bi("Đến ngày", "To")), Column(bi("Cơ quan, đơn vị", "Agency")), *_score_columns()]
+    rows: list[tuple[Cell, ...]] = []
+    for v in results.versions:
+        span: tuple[Cell, ...] = (v.version, day(v.start), day(v.end))
+        rows += [(*span, name, *_score_cells(row)) for _, name, row in v.agencies]
+        rows.append((*span, bi("Tổng cộng", "Total"), *_score_cells(v.total)))
+    scores = Table("theo-phien-ban", bi("Kết quả theo phiên bản bộ chỉ số", "Results by schema version"),
+                   tuple(cols), tuple(rows))
+    return scores, schema_table(results)
+
+
+def schema_table(results: Results) -> Table:
+    """Each version of the period: its indicators (name, maximum points) and its bands."""
+    cols = (Column(bi("Phiên bản bộ chỉ số", "Schema version")), Column(bi("Mục", "Item")),
+            Column(bi("Tên (tiếng Việt)", "Name (Vietnamese)")), Column(bi("Tên (tiếng Anh)", "Name (English)")),
+            Column(bi("Điểm tối đa / khoảng điểm", "Maximum points / score range")))
+    rows: list[tuple[Cell, ...]] = []
+    for v in results.versions:
+        rows += [(v.version, bi(f"CS{i.id}", f"I{i.id}"), i.name.get("vi"), i.name.get("en"), i.max_points)
+                 for i in v.schema.indicators]
+        rows += [(v.version, bi("Xếp loại", "Band"), b.name.get("vi"), b.name.get("en"), f"{b.low:g}–{b.high:g}")
+                 for b in v.schema.bands]
+    return Table("bo-chi-so", bi("Bộ chỉ số theo phiên bản", "Schema of each version"), cols, tuple(rows))
+
+
 def all_tables(results: Results) -> tuple[Table, ...]:
     """Every table of a report, in the order they are printed."""
     drills = tuple(drill_table(results, by) for by in DIMENSION_NAMES)
-    return (results_table(results), settlement_table(results), *drills, response_table(results))
+    return (results_table(results), *version_tables(results), settlement_table(results), *drills,
+            response_table(results))

@@ -68,6 +68,15 @@ from storage.flow_versions import FlowVersion
 from storage.messages import audit, enqueue, record_inbound
 from storage.migrate import current, current_async, upgrade, upgrade_async
 from storage.reach import find_open_survey, mark_unreachable, set_survey_contact
+from storage.schema_versions import (
+    DuplicateVersion,
+    SchemaVersion,
+    StoredVersion,
+    add_schema_version,
+    evaluations_by_version,
+    evaluations_since,
+    stored_versions,
+)
 from storage.settlement import refresh_settlement, settlement_totals
 from storage.staff_admin import audit_entries, count_active_admins, count_audit_entries, list_officers
 from storage.surveys import (
@@ -124,6 +133,13 @@ __all__ = [
     "touch_web_session",
     "update_user",
     "FlowVersion",
+    "DuplicateVersion",
+    "SchemaVersion",
+    "StoredVersion",
+    "add_schema_version",
+    "evaluations_by_version",
+    "evaluations_since",
+    "stored_versions",
     "RevisionRow",
     "add_flow_version",
     "edited_flows",

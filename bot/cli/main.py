@@ -458,6 +458,10 @@ from bot.cli.users import users as _users  # noqa: E402 - after `main` and `sett
 
 main.add_command(_users)
 
+from bot.cli.schema import schema as _schema  # noqa: E402 - after `main` and `settings_of` exist
+
+main.add_command(_schema)
+
 
 
 def _with_help(command: click.Command, path: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation.alerts import follow_up_dissatisfied
 from bot.conversation.flows import load_revision
 from bot.conversation.surveys import start_problem
+from reports.versions import local_day, schema_on
 from storage import (
     AnswerIn,
     Database,
@@ -258,14 +259,16 @@ async def record_answers(
     flow_id: str | None, language: str, now: datetime, flow_revision: int | None = None,
 ) -> bool:
     """Write a survey's evaluation (the dossier's computed points + the answers) and apply the
-    alert rule; False when the dossier was evaluated meanwhile on another channel."""
+    alert rule; False when the dossier was evaluated meanwhile on another channel. The evaluation
+    records the schema version in force on its completion day in Vietnam (`hailong schema list`)."""
     dossier = await get_dossier(s, survey.dossier_id)
+    in_force = await schema_on(s, local_day(now))
     computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on)
     answers = [AnswerIn(field=f, value=points) for f, points in computed.items()] + answers
     try:
         evaluation = await record_evaluation(
             s, dossier_id=dossier.id, agency_id=dossier.agency_id, officer_id=dossier.officer_id,
-            survey_id=survey.id, channel=channel, flow_id=flow_id, schema_version=schema.version,
+            survey_id=survey.id, channel=channel, flow_id=flow_id, schema_version=in_force.version,
             language=language, completed_at=now, answers=answers, flow_revision=flow_revision,
         )
     except DuplicateEvaluation:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.web import (
     admin_audit,
+    admin_schema,
     admin_settings,
     admin_users,
     api,
@@ -42,6 +43,7 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     admin_settings.routes,
     admin_audit.routes,
     flows.routes,
+    admin_schema.routes,
 )
 
 

@@ -42,6 +42,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/staff/kiosks", "nav_kiosks", ("manager",)),
     ("/staff/reports", "nav_reports", ("manager", "viewer")),
     ("/admin/flows", "nav_flows", ()),
+    ("/admin/schema", "nav_schema", ()),
     ("/admin/settings", "nav_settings", ("manager",)),
     ("/admin/users", "nav_users", ("manager",)),
     ("/admin/audit", "nav_audit", ()),
