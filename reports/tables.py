@@ -7,7 +7,9 @@ from typing import Union
 
 from reports.formats import day
 from reports.results import AgencyResults, Results, Row
+from reports.scales import FIVE_VALUES, KIND_WORDS, ScaleCounts
 from storage.results import Dimension
+from survey_flows import load_schema
 
 Cell = Union[int, float, str, None]
 LEVEL_NAMES = (("Rất hài lòng", "Very satisfied"), ("Hài lòng", "Satisfied"), ("Không hài lòng", "Not satisfied"))
@@ -54,7 +56,7 @@ def header_lines(results: Results, agency: AgencyResults | None) -> tuple[str, .
 
 
 def _score_columns() -> list[Column]:
-    levels = bi("Mức độ hài lòng (tổng thể)", "Overall satisfaction")
+    levels = bi("Mức độ hài lòng (tổng thể, quy về thang 3 mức)", "Overall satisfaction (rolled up to 3 levels)")
     cols = [Column(bi("Số phiếu", "Evaluations"))]
     for vi, en in LEVEL_NAMES:
         cols += [Column(bi(vi, en) + " (SL)", levels), Column(bi(vi, en) + " (%)", levels)]
@@ -126,6 +128,29 @@ def response_table(results: Results) -> Table:
     rows = tuple((a.name, r.channel or "—", r.invited, r.answered, r.rate) for a in results.agencies
                  for r in a.responses)
     return Table("phan-hoi", bi("Tỷ lệ phản hồi", "Response rate"), cols, rows)
+
+
+FIVE_NAMES = {5: ("Rất hài lòng; 5 sao", "very satisfied; 5 stars"), 4: ("Hài lòng; 4 sao", "satisfied; 4 stars"),
+              3: ("Bình thường; 3 sao", "neutral; 3 stars"), 2: ("Không hài lòng; 2 sao", "not satisfied; 2 stars"),
+              1: ("Rất không hài lòng; 1 sao", "very dissatisfied; 1 star")}
+
+
+def scale_table(results: Results, counts: tuple[ScaleCounts, ...]) -> Table:
+    """Each satisfaction question on the scale it was asked on: a 5-level question keeps its five values,
+    with the 3-level roll-up (what every other table counts) beside them."""
+    names = {a.agency_id: a.name for a in results.agencies}
+    fields = {f.name: f.label.get("vi") if f.label else f.name for f in load_schema().fields}
+    five = bi("Thang 5 mức: số câu trả lời theo mức", "5-level scale: answers per value")
+    three = bi("Quy về thang 3 mức", "Rolled up to 3 levels")
+    cols = [Column(bi("Cơ quan, đơn vị", "Agency")), Column(bi("Câu hỏi", "Question")),
+            Column(bi("Thang đo", "Scale")), Column(bi("Số câu trả lời", "Answers"))]
+    cols += [Column(bi(f"{v} – {FIVE_NAMES[v][0]}", f"{v} – {FIVE_NAMES[v][1]}"), five) for v in FIVE_VALUES]
+    cols += [Column(bi(vi, en), three) for vi, en in LEVEL_NAMES]
+    rows = tuple(
+        (names.get(c.agency_id, str(c.agency_id)), fields.get(c.field, c.field), bi(*KIND_WORDS[c.kind]), c.answers,
+         *(c.values if c.values is not None else (None,) * len(FIVE_VALUES)), *c.levels)
+        for c in counts if c.agency_id in names)
+    return Table("thang-do", bi("Theo thang đo", "By answer scale"), tuple(cols), rows)
 
 
 def version_tables(results: Results) -> tuple[Table, ...]:

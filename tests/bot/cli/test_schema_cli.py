@@ -239,6 +239,8 @@ def test_a_loaded_version_scores_new_evaluations_and_splits_the_quarter(database
 
     book = load_workbook(io.BytesIO(render(after, Format.XLSX)))
     assert "theo-phien-ban" in book.sheetnames and "bo-chi-so" in book.sheetnames
+    # The official sheet names the indicators as the version in force at the period's end does.
+    assert book.sheetnames[0] == "bao-cao" and book["bao-cao"].cell(12 + 6, 2).value == NEW_NAME
     csv = render(after, Format.CSV).decode("utf-8-sig")
     assert NEW_NAME in csv and OLD_NAME in csv and "tt03-2025.1" in csv
 

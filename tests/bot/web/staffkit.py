@@ -194,6 +194,7 @@ def settings_form(csrf: str, **changes: object) -> list[tuple[str, str]]:
         "sms_unicode": "", "report_window": "cutoff", "report_cutoff_day": "15",
         "alert_rule": "satisfaction.overall=0,satisfaction.officer_attitude=0,indicator.7=0", "alert_days": "5",
         "alert_telegram_chat": "", "alert_email": "", "address": "", "phone": "", "email": "",
+        "report_form_code": "", "report_receiving_unit": "", "report_place": "",
     }
     from bot.office.agency_settings import band_dicts
     from survey_flows import load_schema
