@@ -39,7 +39,7 @@ class Screen:
 def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
     """The screen of the session's current step, in the page's language."""
     step = flow.step(str(session.step_id))
-    asking = [s for s in flow.steps if s.asks]
+    asking = [s for s in flow.steps if flow.asks_on(s, session.channel)]
     text = fill(step.text_for(lang, session.channel), session.context)
     choices = tuple(Choice(code, label) for code, label in choices_for(step, lang))
     return Screen(
