@@ -77,8 +77,9 @@ def render(request: web.Request, name: str, *, status: int = 200, **context: obj
 
 
 def message_page(request: web.Request, key: str, *, status: int = 200, refresh: str | None = None,
-                 kiosk: bool = False) -> web.Response:
-    """A page that only says something (thank you, unknown link, closed, refused), vi then en."""
+                 kiosk: bool = False, home: str | None = None) -> web.Response:
+    """A page that only says something (thank you, unknown link, closed, refused), vi then en;
+    `home` (a kiosk's code screen) adds a button back to it."""
     title_key = f"{key}_title" if f"{key}_title" in TEXTS else key
     return render(request, "message.html", status=status, key=key, title=both(title_key),
-                  text=both(key), refresh=refresh, kiosk=kiosk)
+                  text=both(key), refresh=refresh, kiosk=kiosk, home=home)
