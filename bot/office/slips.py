@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -152,7 +153,7 @@ def slip_pdf(slip: Slip) -> bytes:
     pdf.add_font("slip", fname=str(font_path()))
     width = PAGE_W - 2 * MARGIN
 
-    def block(texts: list[tuple[str, float, str]], *, dry: bool) -> float:
+    def block(texts: Sequence[tuple[str, float, str]], *, dry: bool) -> float:
         """Write (text, size, align) lines from the current position; their height in mm."""
         height = 0.0
         for text, size, align in texts:
