@@ -160,7 +160,8 @@ def slip_pdf(slip: Slip) -> bytes:
             pdf.set_font("slip", size=size)
             line_h = size * 0.45
             if dry:
-                height += float(pdf.multi_cell(width, line_h, text, align=align, dry_run=True, output="HEIGHT"))
+                measured = pdf.multi_cell(width, line_h, text, align=align, dry_run=True, output="HEIGHT")
+                height += float(measured) if isinstance(measured, (int, float)) else 0.0
             else:
                 pdf.multi_cell(width, line_h, text, align=align, new_x="LMARGIN", new_y="NEXT")
         return height
