@@ -34,6 +34,7 @@ from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
 from bot.web.pages import CSRF_FIELD, FormRefused, message_page, page_lang, read_form, render
 from bot.web.security import client_address
 from bot.web.survey import Place, answer, show, visit
+from bot.web.texts import translate
 from storage import get_dossier
 
 MAX_CODE = 200  # a scanned QR is the whole survey link (portal address + token), as the input's maxlength
@@ -223,24 +224,24 @@ async def _photo_upload(request: web.Request) -> tuple[str, bytes | None, str | 
 async def officer_photo_post(request: web.Request) -> web.Response:
     """A manager uploads the photo of a desk's receiving officer (checked and re-encoded, never kept as sent)."""
     who, db = signed_in_user(request), request.app[DATABASE]
-    desk = await find_desk(db, request.match_info["desk"])
-    if desk is None or (who.agencies is not None and desk.agency_id not in who.agencies):
-        raise web.HTTPNotFound()
     problem: str | None
-    if request.content_length is None or request.content_length > 2 * MAX_BYTES:
-        problem, csrf, data = "photo_too_big", None, None
-    elif not request.content_type.startswith("multipart/"):
-        problem, csrf, data = "photo_none", None, None
+    if not request.content_type.startswith("multipart/"):
+        await read_staff_form(request, max_body=4096)  # the CSRF check; then: no photo in it
+        data, problem = None, "photo_none"
+    elif request.content_length is None or request.content_length > 2 * MAX_BYTES:
+        return refused(request, "too_big", 413)  # not read: nothing done
     else:
         try:
             csrf, data, problem = await _photo_upload(request)
         except ValueError:  # a broken multipart body
-            csrf, data, problem = None, None, "photo_none"
-    if csrf is not None:
+            return refused(request, "bad_form", 400)
         try:
             check_csrf(request, csrf)
         except FormRefused as bad_form:
             return refused(request, bad_form.key, bad_form.status)
+    desk = await find_desk(db, request.match_info["desk"])
+    if desk is None or (who.agencies is not None and desk.agency_id not in who.agencies):
+        raise web.HTTPNotFound()
     if problem is None and desk.officer_code is None:
         problem = "photo_no_officer"
     if problem is None:
@@ -254,7 +255,9 @@ async def officer_photo_post(request: web.Request) -> web.Response:
     status = 200 if problem is None else 413 if problem == "photo_too_big" else 400
     return staff_render(request, "staff_kiosks.html", status=status, desks=await desks_for(db, who.agencies),
                         link=None, qr=None, hours=ENROL_HOURS, chosen=desk.id, photo_problem=problem,
-                        photo_saved=problem is None, max_photo_mb=MAX_BYTES // MB)
+                        photo_saved=problem is None, max_photo_mb=MAX_BYTES // MB,
+                        problem_words=[translate(problem, lang, mb=MAX_BYTES // MB) for lang in ("vi", "en")]
+                        if problem else [])
 
 
 @routes.get("/kiosk-photos/{name}", name="kiosk_photo")

@@ -96,6 +96,12 @@ def test_keypad_works_without_javascript(chromium, live_db_url) -> None:
         for key in ("1", "2", "DEL", "3"):
             page.locator(f".keypad button[value='{key}']").click()
         assert page.get_by_label("Nhập mã hồ sơ").input_value() == "13"
+        page.locator(".keypad button[value='CLR']").click()
+        page.locator(f".keypad button[value='{AGENCY}-']").click()  # the agency's part in one press
+        page.locator("details.letters summary").click()  # the other letters, without a script too
+        page.locator("details.letters button[value='G']").click()
+        assert page.get_by_label("Nhập mã hồ sơ").input_value() == f"{AGENCY}-G"
+        assert [page.locator(".keypad button[value='H']").count(), page.locator(".keypad button[value='Q']").count()] == [1, 1]
         context.close()
 
 
