@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from bot.common.errors import BadInput
 from bot.office.kiosks import (
@@ -31,7 +31,7 @@ from bot.office.photos import MAX_BYTES, PhotoRefused, keep_photo, photo_file, s
 from bot.office.slips import qr_svg
 from bot.web.auth import check_csrf, read_staff_form, refused, require, signed_in_user, staff_render
 from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
-from bot.web.pages import CSRF_FIELD, FormRefused, message_page, page_lang, read_form, render
+from bot.web.pages import FormRefused, message_page, multipart_fields, page_lang, read_form, render
 from bot.web.security import client_address
 from bot.web.survey import Place, answer, show, visit
 from bot.web.texts import translate
@@ -198,14 +198,10 @@ async def kiosk_enrol_link(request: web.Request) -> web.Response:
 
 async def _photo_upload(request: web.Request) -> tuple[str, bytes | None, str | None]:
     """(CSRF token, the photo's bytes, why it was not read) from a multipart body, read to its end."""
-    reader = await request.multipart()
     csrf, data, problem = "", None, None
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            await part.release()
-            continue
-        if part.name == CSRF_FIELD:
-            csrf = (await part.read_chunk(512)).decode("utf-8", "replace")
+    async for part, token in multipart_fields(request):
+        if token is not None:
+            csrf = token
         elif part.name == "photo" and data is None and part.filename:
             chunks, size = [], 0
             while chunk := await part.read_chunk(PHOTO_CHUNK):
@@ -215,7 +211,6 @@ async def _photo_upload(request: web.Request) -> tuple[str, bytes | None, str | 
                     break
                 chunks.append(chunk)
             data = b"".join(chunks) if problem is None else None
-        await part.release()
     return csrf, data, problem
 
 

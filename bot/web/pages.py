@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
 from bot.web.keys import TEMPLATES
@@ -41,6 +42,18 @@ def check_readable(form: MultiDictProxy[Any]) -> None:
     can store none (the insert or the look-up would fail)."""
     if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in form.items()):
         raise FormRefused("bad_form", 400)
+
+
+async def multipart_fields(request: web.Request) -> AsyncIterator[tuple[BodyPartReader, str | None]]:
+    """Each field part of a multipart body with the CSRF token when it is that field (nested
+    multiparts are skipped); every part is released, read or not, so the body is read to its end:
+    for bodies whose length the caller has bounded (the import's upload drains its own, up to a limit)."""
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader):
+            csrf = (await part.read_chunk(512)).decode("utf-8", "replace") if part.name == CSRF_FIELD else None
+            yield part, csrf
+        await part.release()
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[str]:

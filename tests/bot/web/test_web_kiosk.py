@@ -252,15 +252,10 @@ def test_twenty_wrong_codes_in_a_minute_are_throttled(live_db_url) -> None:
 
 
 def test_a_manager_enrols_the_desk_tablet_from_the_staff_pages(chromium, live_db_url) -> None:
-    from staffkit import AGENCY_A, browser_sign_in, seed_staff, signed_in
+    from staffkit import browser_sign_in, seed_staff, signed_in, staff_desk
 
     seeded = seed_staff(live_db_url)
-
-    async def desk() -> None:
-        async with open_database(live_db_url) as db:
-            await set_desk(db, AGENCY_A, DESK, officer_code="CB01")
-
-    run_async(desk())
+    staff_desk(live_db_url, DESK)
     with serve_app(seeded.settings) as base:
         manager = chromium.new_context()
         page = manager.new_page()

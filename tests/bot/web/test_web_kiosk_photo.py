@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import io
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from live import run_async, serve_app
 from PIL import Image
-from staffkit import AGENCY_A, get_bytes, seed_staff, signed_in, stored_audit
-from test_web_imports import multipart
+from staffkit import AGENCY_A, get_bytes, seed_staff, signed_in, staff_desk, stored_audit
+from test_web_imports import upload as upload_file
 
-from bot.office.kiosks import set_desk
 from bot.office.photos import MAX_BYTES
 from storage import find_agency, find_officer, open_database
 
@@ -41,14 +38,7 @@ def image(kind: str, size: tuple[int, int] = (900, 1200), *, gps: bool = False) 
 
 
 def upload(client, csrf: str | None, data: bytes, desk: str = DESK, filename: str = "lan.jpg") -> tuple[int, str]:
-    body, kind = multipart({"_csrf": csrf} if csrf is not None else {}, {"photo": (filename, data)})
-    request = urllib.request.Request(f"{client.base}/staff/kiosks/{desk}/photo", data=body, method="POST",
-                                     headers={"Content-Type": kind})
-    try:
-        with client.opener.open(request, timeout=60) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+    return upload_file(client, csrf, filename, data, path=f"/staff/kiosks/{desk}/photo", field="photo")
 
 
 def officer_photo(url: str) -> str | None:
@@ -65,12 +55,7 @@ def test_a_manager_uploads_the_officer_photo_the_kiosk_shows(live_db_url, photos
     from surveykit import enrolled
 
     seeded = seed_staff(live_db_url)
-
-    async def desk() -> None:
-        async with open_database(live_db_url) as db:
-            await set_desk(db, AGENCY_A, DESK, officer_code="CB01")
-
-    run_async(desk())
+    staff_desk(live_db_url, DESK)
     with serve_app(seeded.settings) as base:
         manager, csrf = signed_in(base, "manager_a")
         status, page = manager.get("/staff/kiosks")
