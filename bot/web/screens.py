@@ -42,13 +42,16 @@ def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
     """The screen of the session's current step, in the page's language."""
     step = flow.step(str(session.step_id))
     asking = [s for s in flow.steps if flow.asks_on(s, session.channel)]
+    # Counted among the steps this channel asks; a step it would not ask (a session begun before
+    # the flow's kiosk marks changed) still gets a place among them.
+    position = sum(1 for s in asking if flow.index(s.id) < flow.index(step.id)) + 1
     text = fill(step.text_for(lang, session.channel), session.context)
     faces = faces_of(step)
     choices = tuple(Choice(code, label, faces[i] if faces else None)
                     for i, (code, label) in enumerate(choices_for(step, lang)))
     return Screen(
         step.id, str(step.kind), text, choices, step.optional, step.minimum, step.maximum,
-        position=asking.index(step) + 1, total=len(asking), can_back=bool(session.history),
+        position=position, total=max(len(asking), position), can_back=bool(session.history),
     )
 
 
