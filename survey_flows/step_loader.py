@@ -15,11 +15,11 @@ from survey_flows.yamlpos import Findings, Path_
 KINDS = ", ".join(sorted(k.value for k in StepKind))
 COMMON_KEYS = frozenset({"id", "kind", "text", "sms", "screen", "when"})
 KIND_KEYS: dict[StepKind, frozenset[str]] = {
-    StepKind.CHOICE: frozenset({"writes", "scale", "options"}),
-    StepKind.NUMBER: frozenset({"writes", "min", "max"}),
-    StepKind.YESNO: frozenset({"writes", "yes", "no"}),
-    StepKind.REASONS: frozenset({"writes"}),
-    StepKind.TEXT: frozenset({"writes", "optional"}),
+    StepKind.CHOICE: frozenset({"kiosk", "writes", "scale", "options"}),
+    StepKind.NUMBER: frozenset({"kiosk", "writes", "min", "max"}),
+    StepKind.YESNO: frozenset({"kiosk", "writes", "yes", "no"}),
+    StepKind.REASONS: frozenset({"kiosk", "writes"}),
+    StepKind.TEXT: frozenset({"kiosk", "writes", "optional"}),
     StepKind.MESSAGE: frozenset(),
 }
 # Which field types each kind can fill.
@@ -102,8 +102,12 @@ def _computed(schema: Schema, field: Field) -> bool:
 
 
 def _answer_step(ctx: StepContext, spec: dict[str, Any], path: Path_, where: str, step: Step, field: Field | None) -> Step:
+    kiosk = spec.get("kiosk")
+    if kiosk is not None and not isinstance(kiosk, bool):
+        ctx.found.add(path + ("kiosk",), f"{where}'kiosk' must be true or false")
     base = replace(step, writes=field.name if field else spec.get("writes"),
-                   level_field=bool(field and field.type is FieldType.LEVEL))
+                   level_field=bool(field and field.type is FieldType.LEVEL),
+                   kiosk=kiosk if isinstance(kiosk, bool) else None)
     if step.kind is StepKind.CHOICE:
         scale = ctx.schema.scale(str(spec["scale"])) if "scale" in spec else None
         return replace(base, scale=spec.get("scale"), options=_choice_options(ctx, spec, path, where, field),

@@ -240,7 +240,7 @@ async def slip(db: Database, settings: Settings, card: DossierCard, fmt: str, *,
     invitation = await _survey(db, settings, card, actor=actor, now=now)
     async with db.transaction() as s:
         names = await dossier_names(s, card.id)
-    paper = Slip(card.code, names.get("procedure", ""), names.get("agency", ""), invitation.link)
+    paper = Slip(card.code, names.get("procedure", ""), names.get("agency", ""), invitation.link, invitation.expires_at)
     data = await asyncio.to_thread(slip_pdf if fmt == "pdf" else slip_png, paper)  # NoFont before the audit
     async with db.transaction() as s:
         await audit(s, actor=actor, action="survey.slip", subject=f"dossier:{card.code}", now=now,
