@@ -15,6 +15,7 @@ from bot.web import (
     auth,
     demo,
     desk,
+    flow_forms,
     flows,
     home,
     imports,
@@ -41,6 +42,7 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     admin_users.routes,
     admin_settings.routes,
     admin_audit.routes,
+    flow_forms.routes,  # before flows: /admin/flows/new is not a flow's id
     flows.routes,
 )
 
