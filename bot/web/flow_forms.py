@@ -10,6 +10,7 @@ inputs of the chosen kind; the page works without it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -23,10 +24,11 @@ from bot.web.flows import FLOW, NEW_ID, RESERVED_IDS, _flow_id, _now, _revision,
 from bot.web.keys import DATABASE
 from bot.web.pages import page_lang
 from bot.web.texts import both, translate
-from channels.sms import size_of
+from channels.sms import GSM7_BASIC, GSM7_EXTENSION, size_of
 from survey_flows import Problem
 
 routes = web.RouteTableDef()
+GSM_BASIC, GSM_EXTENSION = json.dumps(sorted(GSM7_BASIC)), json.dumps(sorted(GSM7_EXTENSION))  # for the counts' script
 PLACE_KEYS = frozenset({"id", "kind", "scale", "options", "writes", "min", "max", "yes", "no", "optional", "when",
                         "text", "screen", "sms"})
 
@@ -132,7 +134,7 @@ def _form_page(request: web.Request, flow_id: str, source: str, *, base: int = 0
         "flow_id": flow_id, "source": source, "base": base, "note": note, "plang": plang, "channel": channel,
         "channels": SIM_CHANNELS, "form": form, "problems": placed(source, problems), "checked": checked,
         "error": both(error) if error else None, "new": new, "sizes": _sizes(form, lang),
-        "sim_action": f"/admin/flows/{flow_id}/form",
+        "sim_action": f"/admin/flows/{flow_id}/form", "gsm_basic": GSM_BASIC, "gsm_extension": GSM_EXTENSION,
     }
     context.update(previewed(request, flow, plang, channel, sim))
     if problems and status == 200 and checked:
