@@ -171,7 +171,8 @@ def _screens(flow: Flow, lang: str, now: datetime) -> dict[str, Any]:
 @routes.post("/admin/flows/" + FLOW + "/check")
 @require()
 async def check(request: web.Request) -> web.Response:
-    """JSON for the page's script: `{"source": "…"}` in, `{"ok": bool, "problems": [{"line", "message"}]}` out."""
+    """JSON for the page's script: `{"source": "…"}` in, `{"ok": bool, "problems": [{"line", "message", "vi"}]}`
+    out (`message` in English, `vi` in Vietnamese)."""
     flow_id = await _flow_id(request, new=True)  # only checks a text: a new flow's too
     try:
         check_csrf(request, request.headers.get(CSRF_HEADER, ""))
@@ -195,7 +196,7 @@ async def check(request: web.Request) -> web.Response:
 
 
 def _problem(problem: Problem) -> dict[str, Any]:
-    return {"line": problem.line, "message": problem.message}
+    return {"line": problem.line, "message": problem.message, "vi": problem.vi or problem.message}
 
 
 @routes.get("/admin/flows/" + FLOW + "/versions", name="admin_flow_versions")
