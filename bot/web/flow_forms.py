@@ -19,8 +19,8 @@ from bot.conversation.flows import check_source
 from bot.office.flow_editor import EditorRefused, exists, list_flows, normalised, save_draft, source_of
 from bot.office.flow_form import FormUnusable, apply, form_of, new_flow, parse, place_of
 from bot.office.flow_preview import MAX_REPLY, SIM_CHANNELS
-from bot.web.auth import current, read_staff_form, refused, require, staff_render
-from bot.web.flows import FLOW, NEW_ID, RESERVED_IDS, _flow_id, _now, _revision, _schema, editor_page, previewed
+from bot.web.auth import current, read_staff_form, require, staff_render
+from bot.web.flows import FLOW, NEW_ID, RESERVED_IDS, _flow_id, _now, _revision, _schema, editor_page, opened, previewed
 from bot.web.keys import DATABASE
 from bot.web.pages import page_lang
 from bot.web.texts import both, translate
@@ -73,11 +73,7 @@ async def new_post(request: web.Request) -> web.Response:
 @require()
 async def form_page(request: web.Request) -> web.Response:
     """The form, starting from the published text (or `?from=N`)."""
-    flow_id = await _flow_id(request)
-    try:
-        revision, source = await source_of(request.app[DATABASE], flow_id, _revision(request.query.get("from")))
-    except EditorRefused as refusal:
-        return refused(request, refusal.key, 404)
+    flow_id, revision, source = await opened(request)
     return _form_page(request, flow_id, source, base=revision)
 
 

@@ -96,12 +96,18 @@ async def flow_list(request: web.Request) -> web.Response:
 @require()
 async def editor(request: web.Request) -> web.Response:
     """The editor, starting from the published text (or `?from=N`)."""
+    flow_id, revision, source = await opened(request)
+    return editor_page(request, flow_id, source, base=revision)
+
+
+async def opened(request: web.Request) -> tuple[str, int, str]:
+    """(flow, revision, text) an editor opens: the flow of the URL at `?from=N` or as published; 404 otherwise."""
     flow_id = await _flow_id(request)
     try:
         revision, source = await source_of(request.app[DATABASE], flow_id, _revision(request.query.get("from")))
     except EditorRefused as refusal:
-        return refused(request, refusal.key, 404)
-    return editor_page(request, flow_id, source, base=revision)
+        raise web.HTTPNotFound(text=refused(request, refusal.key, 404).text, content_type="text/html") from None
+    return flow_id, revision, source
 
 
 @routes.post("/admin/flows/" + FLOW)

@@ -20,6 +20,12 @@ ASK_VI = "Nhìn chung, Ông/Bà có hài lòng với Phường không?"
 WHY_VI = "Vì sao Ông/Bà chưa hài lòng?"
 
 
+UNLABELLED = """() => [...document.querySelectorAll(
+    '#flow-form input:not([type=hidden]), #flow-form select, #flow-form textarea:not([hidden]), [tabindex]')]
+  .filter(e => e.tabIndex > 0 || !((e.labels && e.labels.length) || e.getAttribute('aria-label')))
+  .map(e => e.name || e.tagName)"""
+
+
 def open_surveys(url: str, settings, codes: tuple[str, ...]) -> dict[str, str]:
     """Surveys made the way the desk makes them: no flow named, so the server's default flow."""
     async def run() -> dict[str, str]:
@@ -109,6 +115,7 @@ def test_a_new_flow_with_a_condition_made_in_the_form_is_published_and_answered_
         assert WHY_VI in page.locator("ol.chat > li.bot").last.inner_text()
         assert page.locator("#step-2 select[name='s1.when.step']").input_value() == "overall"
         fits(page, f"flowform-edit-{size}")
+        assert page.evaluate(UNLABELLED) == []  # every input has its label; the tab order is the page's order
 
         # The YAML view shows what the form wrote.
         press(page, page.get_by_role("button", name="Chế độ YAML (nâng cao)"))
