@@ -11,7 +11,7 @@ from typing import Any
 
 from survey_flows.errors import FlowInvalid, UnknownFlow
 from survey_flows.flow import Flow, Step
-from survey_flows.i18n import Localized, Words
+from survey_flows.i18n import Localized, Words, check_text
 from survey_flows.problems import Problem
 from survey_flows.schema import Schema
 from survey_flows.schema_loader import load_schema, localized
@@ -48,15 +48,21 @@ def validate_files(paths: Iterable[str | Path], schema: Schema) -> list[Problem]
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 1, f"cannot read file: {exc}"))
+            problems.append(_problem(str(path), "cannot read file: {error}", error=exc))
             continue
         flow, found = read_flow(text, str(path), schema)
         problems.extend(found)
         if flow is not None and flow.id in seen:
-            problems.append(Problem(str(path), 1, f"flow id {flow.id!r} is already used by {seen[flow.id]}"))
+            problems.append(_problem(str(path), "flow id {id!r} is already used by {other}", id=flow.id,
+                                     other=seen[flow.id]))
         elif flow is not None:
             seen[flow.id] = str(path)
     return problems
+
+
+def _problem(file: str, msgid: str, **values: object) -> Problem:
+    """A problem with a whole file (line 1) in the checker catalog's English and Vietnamese."""
+    return Problem(file, 1, check_text("en", msgid, **values), check_text("vi", msgid, **values))
 
 
 def _resolve(source: str | Path) -> Path:

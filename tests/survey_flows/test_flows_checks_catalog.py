@@ -16,13 +16,15 @@ PACKAGE = Path(survey_flows.__file__).parent
 
 
 def said() -> set[str]:
-    """Every msgid the package passes to `Findings.say` (read from its source)."""
+    """Every msgid the package passes to `Findings.say` or `flow_loader._problem` (read from its source)."""
     out = set()
     for path in PACKAGE.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "say"
-                    and ast.unparse(node.func.value) in ("found", "ctx.found")):
-                assert isinstance(node.args[1], ast.Constant), f"{path.name}:{node.lineno}: say() needs a literal msgid"
+            if not isinstance(node, ast.Call):
+                continue
+            called = ast.unparse(node.func)
+            if called in ("found.say", "ctx.found.say", "_problem"):
+                assert isinstance(node.args[1], ast.Constant), f"{path.name}:{node.lineno}: a literal msgid is needed"
                 out.add(node.args[1].value)
     return out
 
