@@ -175,6 +175,13 @@ def test_problems_are_in_vietnamese_and_english_with_their_place_and_nothing_is_
         assert "Câu 3 (comment) · Lời hỏi (chat):" in text and "Question 3 (comment) · Text (chat):" in text
         # The form keeps what was typed.
         assert ("s1.writes", "indicator.99") in form_fields(page)
+        # A form that does not fit its text, or a text that is not YAML: a bilingual refusal, never a 500.
+        for bad in (changed(fields, steps="9999"), changed(fields, steps="x"), changed(fields, source="a: [\n")):
+            status, page = admin.post("/admin/flows/quick/form", bad + [("do", "save")])
+            assert status == 400 and 'role="alert"' in page, page[:300]
+            assert "không khớp" in page and "does not fit" in page
+        status, page = admin.post("/admin/flows/quick/form", [("_csrf", csrf), ("source", "a: [\n"), ("do", "apply")])
+        assert status == 400 and 'id="form-unusable"' in page and "Lỗi cú pháp YAML" in page
     assert stored(live_db_url) == []
 
 
