@@ -295,7 +295,7 @@ def flows_validate(paths: tuple[Path, ...]) -> None:
 
     problems = validate_files(list(paths), load_schema())
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(problem.bilingual())  # Vietnamese / English, from the checker's catalog
     if problems:
         click.echo(say("flows_problems", count=len(problems)), err=True)
         sys.exit(2)

@@ -16,6 +16,7 @@ from bot.web import (
     auth,
     demo,
     desk,
+    flow_forms,
     flows,
     home,
     imports,
@@ -42,6 +43,7 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     admin_users.routes,
     admin_settings.routes,
     admin_audit.routes,
+    flow_forms.routes,  # before flows: /admin/flows/new is not a flow's id
     flows.routes,
     admin_schema.routes,
 )

@@ -126,6 +126,9 @@ def test_flows_validate_exits_2_with_file_and_line(sqlite_cli, tmp_path) -> None
     assert out.returncode == 2
     line = next(n for n, text in enumerate(broken.read_text("utf-8").splitlines(), 1) if "satisfaction.nonexistent" in text)
     assert f"{broken}:{line}: " in out.stdout
+    # Vietnamese first, then English, from the checker's catalog.
+    assert ("câu 'overall': trường 'satisfaction.nonexistent' không có trong lược đồ / "
+            "step 'overall': unknown schema field 'satisfaction.nonexistent'") in out.stdout
 
 
 def test_flows_list_names_the_shipped_flows(sqlite_cli) -> None:
