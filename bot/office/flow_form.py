@@ -30,7 +30,7 @@ LANGS = ("vi", "en")
 VARIANTS = ("text", "screen", "sms")  # chat text, the pages' text, the SMS text
 OWN = "__own__"  # the scale menu's entry for a question with its own options
 COMPARE = ("lt", "le", "gt", "ge")
-STEP_ORDER = ("id", "kind", "scale", "min", "max", "writes", "yes", "no", "optional", "when",
+STEP_ORDER = ("id", "kind", "kiosk", "scale", "min", "max", "writes", "yes", "no", "optional", "when",
               "text", "screen", "sms", "options")
 HEADER_ORDER = ("id", "version", "name", "languages", "max_attempts", "steps")
 KNOWN_KEYS = COMMON_KEYS.union(*KIND_KEYS.values())
@@ -86,6 +86,7 @@ class StepForm:
     yes: str = ""
     no: str = ""
     optional: bool = False
+    kiosk: str = ""  # "" (the flow's default), "true" (asked at the counter kiosk), "false" (never there)
     when_step: str = ""
     when_test: str = ""  # "" (always), in, answered, unanswered, lt, le, gt, ge, keep (other conditions)
     when_values: tuple[str, ...] = ()
@@ -191,7 +192,8 @@ def form_of(source: str, schema: Schema, lang: str = "vi") -> FlowForm | None:
         form = StepForm(index, _scalar(step.get("id")), _scalar(step.get("kind")),
                         writes=_scalar(step.get("writes")), minimum=_scalar(step.get("min")),
                         maximum=_scalar(step.get("max")), yes=_scalar(step.get("yes")), no=_scalar(step.get("no")),
-                        optional=step.get("optional") is True)
+                        optional=step.get("optional") is True,
+                        kiosk={True: "true", False: "false"}.get(step.get("kiosk"), "") if isinstance(step.get("kiosk"), bool) else "")
         if "options" in step and "scale" not in step:
             form.scale = OWN
             form.own_options = tuple(label for _, _, label in options_of(step, schema, lang))
@@ -325,6 +327,9 @@ def _step_data(fields: Fields, i: int, base_steps: list[dict[str, Any]], earlier
     if kind == "text" and (_get(fields, prefix + "optional") or raw.get("optional") is False):
         new["optional"] = bool(_get(fields, prefix + "optional"))
     if kind != "message":
+        kiosk = _get(fields, prefix + "kiosk").strip()
+        if kiosk in ("true", "false"):
+            new["kiosk"] = kiosk == "true"
         writes = _get(fields, prefix + "writes").strip()
         new["writes"] = writes
     when = _when_data(fields, prefix, raw.get("when"), earlier, schema)
