@@ -26,6 +26,7 @@ from storage import (
     published_revision,
     record_evaluation,
     set_survey_contact,
+    step_dates,
     upsert_contact_address,
 )
 from storage.locks import lock_key
@@ -260,7 +261,7 @@ async def record_answers(
     """Write a survey's evaluation (the dossier's computed points + the answers) and apply the
     alert rule; False when the dossier was evaluated meanwhile on another channel."""
     dossier = await get_dossier(s, survey.dossier_id)
-    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on)
+    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on, step_dates(dossier))
     answers = [AnswerIn(field=f, value=points) for f, points in computed.items()] + answers
     try:
         evaluation = await record_evaluation(
