@@ -27,6 +27,7 @@ from bot.office.desk import (
     find_card,
     mask,
     plan_warning,
+    record_dossier_exceptions,
     slip,
     trigger,
 )
@@ -37,6 +38,7 @@ from bot.web.pages import page_lang
 from bot.web.texts import TEXTS, translate
 from channels.contract import Sender
 from storage import DossierCard
+from survey_flows.indicators import DossierExceptions
 
 ROLES = ("manager", "staff")
 STATUS_OF = {"bad_code": 400, "bad_channel": 400, "unknown": 404}  # every other refusal: 409
@@ -71,11 +73,12 @@ def _qr(link: str, label: str) -> Markup:
 
 def _desk_page(request: web.Request, *, card: DossierCard | None = None, entered: str = "",
                refusal: DeskRefused | None = None, done: Triggered | None = None, status: int = 200,
-               warning: dict[str, int] | None = None) -> web.Response:
+               warning: dict[str, int] | None = None, saved: bool = False) -> web.Response:
     settings = request.app[SETTINGS]
     senders = request.app.get(SENDERS, {})
     error = _both(f"desk_refused_{refusal.reason}", **refusal.values) if refusal else None
     context = {"card": card, "entered": entered, "error": error, "done": done, "mask": mask, "plan_warning": warning,
+               "exceptions_saved": saved,
                "word": _worder(page_lang(request)),
                "problem": dossier_problem(card, _now()) if card else None,
                "options": channel_options(card, settings, senders) if card else [],
@@ -145,6 +148,25 @@ async def trigger_post(request: web.Request) -> web.Response:
         return _desk_page(request, card=found, refusal=refusal, status=STATUS_OF.get(refusal.reason, 409))
     card = await find_card(request.app[DATABASE], found.code)
     return _desk_page(request, card=card, done=done)
+
+
+@routes.post("/staff/desk/{code}/exceptions")
+@require(*ROLES)
+async def exceptions_post(request: web.Request) -> web.Response:
+    """Record the legal exceptions (indicators 3 and 4) with a note; the dossier's evaluation is re-scored."""
+    form = await read_staff_form(request, max_body=8192)
+    found = await _card(request)
+    if isinstance(found, web.Response):
+        return found
+    exceptions = DossierExceptions(form.get("applicant_fault") == "1", form.get("appraisal_body") == "1",
+                                   str(form.get("note", "")))
+    try:
+        await record_dossier_exceptions(request.app[DATABASE], found, exceptions,
+                                        actor=signed_in_user(request).actor, now=_now())
+    except DeskRefused as refusal:
+        return _desk_page(request, card=found, refusal=refusal, status=400)
+    card = await find_card(request.app[DATABASE], found.code)
+    return _desk_page(request, card=card, saved=True)
 
 
 @routes.post("/staff/desk/{code}/slip")
