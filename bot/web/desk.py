@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from markupsafe import Markup
+from multidict import MultiDictProxy
 
 from bot.common.errors import HailongError
 from bot.conversation.surveys import survey_link
@@ -118,6 +119,13 @@ async def _card(request: web.Request) -> DossierCard | web.Response:
     return card
 
 
+async def _posted(request: web.Request, max_body: int) -> tuple[MultiDictProxy[str], DossierCard] | web.Response:
+    """A posted form (size and CSRF checked) and the dossier of the URL, or the page refusing it."""
+    form = await read_staff_form(request, max_body=max_body)
+    found = await _card(request)
+    return found if isinstance(found, web.Response) else (form, found)
+
+
 @routes.get("/staff/desk/{code}", name="staff_desk_dossier")
 @require(*ROLES)
 async def dossier_page(request: web.Request) -> web.Response:
@@ -133,10 +141,10 @@ async def dossier_page(request: web.Request) -> web.Response:
 @require(*ROLES)
 async def trigger_post(request: web.Request) -> web.Response:
     """Open the survey and invite on the chosen channel; the page then shows its QR code and link."""
-    form = await read_staff_form(request, max_body=4096)
-    found = await _card(request)
-    if isinstance(found, web.Response):
-        return found
+    posted = await _posted(request, 4096)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
     who = signed_in_user(request)
     channel = str(form.get("channel", ""))[:16]
     senders: dict[str, Sender] = request.app[SENDERS] if SENDERS in request.app else {}
@@ -154,10 +162,10 @@ async def trigger_post(request: web.Request) -> web.Response:
 @require(*ROLES)
 async def exceptions_post(request: web.Request) -> web.Response:
     """Record the legal exceptions (indicators 3 and 4) with a note; the dossier's evaluation is re-scored."""
-    form = await read_staff_form(request, max_body=8192)
-    found = await _card(request)
-    if isinstance(found, web.Response):
-        return found
+    posted = await _posted(request, 8192)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
     exceptions = DossierExceptions(form.get("applicant_fault") == "1", form.get("appraisal_body") == "1",
                                    str(form.get("note", "")))
     try:
@@ -173,10 +181,10 @@ async def exceptions_post(request: web.Request) -> web.Response:
 @require(*ROLES)
 async def slip_post(request: web.Request) -> web.StreamResponse:
     """The printable return slip (PDF or PNG) with the survey's QR code and link, as a download."""
-    form = await read_staff_form(request, max_body=4096)
-    found = await _card(request)
-    if isinstance(found, web.Response):
-        return found
+    posted = await _posted(request, 4096)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
     who = signed_in_user(request)
     fmt = str(form.get("format", ""))[:8]
     try:
