@@ -132,3 +132,7 @@ def test_staff_record_the_legal_exceptions_and_the_report_changes(live_db_url) -
         status, page = client.post(path + "/exceptions", {"_csrf": csrf, "note": "ghi nhầm"})
         assert status == 200 and means_a(live_db_url) == (0.0, 0.0)
         assert client.get("/staff/desk/" + quote(CODES_B[0], safe=""))[0] == 404
+        # The staff report: indicator 2 of these dossiers (no step dates) is said to be not measured.
+        viewer, _ = signed_in(base, "viewer_a")
+        status, page = viewer.get(f"/staff/reports?period=2026-Q4&agency={AGENCY_A}")
+        assert status == 200 and "Chưa đo / not measured" in page
