@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports import dossier_scores
 from reports.periods import DEFAULT_TZ, Period
 from reports.versions import VersionSection, version_sections
 from storage import results as store
@@ -20,6 +21,7 @@ from storage import rollup, settlement
 from storage.results import Dimension, FactTotals, SettlementCounts
 from survey_flows import Band, band_for, load_schema
 from survey_flows.scoring import period_score_from_totals, round_one, satisfaction_rate_from_counts
+from survey_flows.totals import AgencyEntry
 
 #: Groups with fewer evaluations are never published: a figure of 1–4 can point at a person.
 MIN_PUBLIC_GROUP = 5
@@ -80,6 +82,7 @@ class AgencyResults:
     follow_ups: tuple[int, int, int]  # opened, handled on time, overdue
     self_score: float | None
     appraisal_score: float | None
+    computed: tuple[AgencyEntry, ...] = ()  # agency-level figures the system computed (indicator 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,7 @@ async def build_results(
 ) -> Results:
     """Compute every figure of a period (facts are refreshed first, so new evaluations count)."""
     await rollup.refresh_facts(s, tz=tz, grid=cutoff_day)
+    await dossier_scores.sync_exceptions(s)  # facts hold the raw answers; recorded exceptions apply on top
     await settlement.refresh_settlement(s, grid=cutoff_day)
     span: dict[str, Any] = {"first": period.first, "last": period.last, "agency_id": agency_id}
     start, end = period.utc_bounds(tz)
@@ -203,20 +207,21 @@ async def build_results(
     scores = await store.agency_scores(s, period=period.name)
     responses = await store.invitation_counts(s, start=start, end=end, agency_id=agency_id)
     fields = await store.procedure_fields(s) if Dimension.FIELD in drill else {}
+    computed = await computed_entries(s, period, agency_id)
     details = {d: await _drill(s, d, bands, span, settlement_by(by_group, fields, d), cutoff_day) for d in drill}
     agencies = []
     for id_, (code, name) in sorted((await store.agency_names(s)).items()):
         if agency_id is not None and id_ != agency_id:
             continue
         handled = follow_ups.get(id_, (0, 0, 0))
-        row = make_row(summary.get(id_, empty_totals(id_)), name, bands,
-                       extra={8: (indicator_8(handled), 1)} if id_ in summary else None,
+        extra = ({8: (indicator_8(handled), 1)} if id_ in summary else {}) | entry_points(computed.get(id_, ()))
+        row = make_row(summary.get(id_, empty_totals(id_)), name, bands, extra=extra or None,
                        settlement=settled.get((id_, None)))
         agencies.append(AgencyResults(
             id_, code, name, row, summary.get(id_, empty_totals(id_)),
             {d: rows.get(id_, ()) for d, rows in details.items()},
             tuple(Response(c, n, k, percent(k, n)) for a, c, n, k in responses if a == id_),
-            handled, *scores.get(id_, (None, None)),
+            handled, *scores.get(id_, (None, None)), computed.get(id_, ()),
         ))
     handled_all = tuple(sum(f[i] for f in follow_ups.values()) for i in range(3))
     pooled = make_row(pool(list(summary.values())), "Tổng cộng", bands,
@@ -225,6 +230,17 @@ async def build_results(
                                       agency_id=agency_id, tz=tz, cutoff_day=cutoff_day)
     return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())),
                    versions)
+
+
+async def computed_entries(s: AsyncSession, period: Period, agency_id: int | None) -> dict[int, tuple[AgencyEntry, ...]]:
+    """Agency-level figures the system computes for the period: indicator 9 where dossiers say which were online."""
+    online = await dossier_scores.online_entries(s, first=period.first, last=period.last, agency_id=agency_id)
+    return {agency: (entry,) for agency, entry in online.items()}
+
+
+def entry_points(entries: Iterable[AgencyEntry]) -> dict[int, tuple[int, int]]:
+    """Whole-point agency entries as make_row's ``extra`` (sum, count): one figure each."""
+    return {e.indicator: (int(e.points), 1) for e in entries if e.points == int(e.points)}
 
 
 def settlement_by(by_group: dict[Dimension, dict[tuple[Any, ...], SettlementCounts]], fields: dict[int, int | None],

@@ -68,6 +68,15 @@ def _score_columns() -> list[Column]:
 
 # A total over fewer than the nine indicators is shown, never graded (reports/results.py make_row).
 NOT_RATED = "Chưa xếp loại: chưa đủ 9 chỉ số / not rated: not all 9 indicators"
+# An indicator scored per dossier that none of the group's evaluated dossiers could score (indicator 2
+# without the units' step dates): said in words, never a blank that reads as zero or as forgotten.
+NOT_MEASURED = "Chưa đo / not measured"
+
+
+def _mean_cell(row: Row, indicator: int) -> Cell:
+    if indicator in row.means and row.means[indicator] is None and row.evaluations:
+        return NOT_MEASURED
+    return row.means.get(indicator)
 
 
 def _score_cells(row: Row) -> list[Cell]:
@@ -75,7 +84,7 @@ def _score_cells(row: Row) -> list[Cell]:
     for i in range(3):
         cells += [row.levels[i] if row.levels else None, row.shares[i] if row.shares else None]
     cells.append(row.rate)
-    cells += [row.means.get(i) for i in INDICATORS]
+    cells += [_mean_cell(row, i) for i in INDICATORS]
     return cells + [row.total, row.band.name.get("vi") if row.band else (NOT_RATED if row.total is not None else None)]
 
 

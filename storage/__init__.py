@@ -45,7 +45,7 @@ from storage.directory import (
     upsert_officer,
     upsert_procedure,
 )
-from storage.dossiers import dossier_names, find_dossier, get_dossier, upsert_dossier
+from storage.dossiers import dossier_names, find_dossier, get_dossier, step_dates, upsert_dossier
 from storage.errors import DuplicateEvaluation, DuplicateSurvey, NotFound, StaleSession, StorageError
 from storage.evaluations import (
     AnswerIn,
@@ -217,6 +217,7 @@ __all__ = [
     "upgrade_async",
     "upsert_agency",
     "upsert_contact_address",
+    "step_dates",
     "upsert_dossier",
     "upsert_field",
     "upsert_officer",

@@ -27,6 +27,7 @@ from storage import (
     published_revision,
     record_evaluation,
     set_survey_contact,
+    step_dates,
     upsert_contact_address,
 )
 from storage.locks import lock_key
@@ -263,7 +264,7 @@ async def record_answers(
     records the schema version in force on its completion day in Vietnam (`hailong schema list`)."""
     dossier = await get_dossier(s, survey.dossier_id)
     in_force = await schema_on(s, local_day(now))
-    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on)
+    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on, step_dates(dossier))
     answers = [AnswerIn(field=f, value=points) for f, points in computed.items()] + answers
     try:
         evaluation = await record_evaluation(
