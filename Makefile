@@ -51,7 +51,7 @@ system-packages:
 # Tests run in parallel workers (pytest-xdist; each test has its own database and ports).
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev system-packages lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25
 
 # The floors in pyproject.toml are honest: a separate venv with every direct dependency at the lowest
 # version pyproject.toml allows (uv's lowest-direct resolution), then the suite's fast part (no

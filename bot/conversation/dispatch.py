@@ -92,13 +92,15 @@ class Dispatcher:
     async def run(self) -> None:
         """Drain until cancelled; sleep until woken, the next due row, or the idle tick."""
         while True:
+            # Cleared before the drain looks: a commit that wakes it meanwhile is seen at once, not
+            # at the next idle tick (clearing after the drain lost such a wake-up for up to `idle`).
+            self._wake.clear()
             try:
                 await self.drain()
                 pause = await self._pause()
             except Exception:  # the loop must outlive a database hiccup; the row stays queued
                 log.exception("outbox drain failed")
                 pause = self._policy.idle
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
             except TimeoutError:
