@@ -57,6 +57,7 @@ class Policy:
     # Sends of one process whose outcome is not committed yet, at most. A SIGKILL repeats exactly
     # those the provider had taken (Telegram, Twilio and Zalo take no key of ours), so 1 bounds the
     # repeats at one message per killed process: each outcome is committed before the next send.
+    # Questions edited in place are not counted: made again, an edit shows nothing new.
     in_flight: int = 1
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
@@ -128,11 +129,16 @@ class Dispatcher:
         if not rows:
             return 0
         ready = await self._admit(rows)
-        # Each outcome is committed as soon as its send returns, and at most `in_flight` sends are
-        # out at once: a crash then repeats at most that many messages, never a finished batch.
+        # Each outcome is committed as soon as its send returns, and at most `in_flight` new messages
+        # are out at once: a crash then repeats at most that many, never a finished batch. A question
+        # edited in place goes at once (one person's rows are claimed one at a time, in order): made
+        # again after a crash it changes nothing on screen ("message is not modified" counts as sent).
         window = asyncio.Semaphore(self._policy.in_flight)
 
         async def one(row: Claimed) -> None:
+            if row.payload.get("replaces"):
+                await self._send_and_record(row)
+                return
             async with window:
                 await self._send_and_record(row)
 
