@@ -167,7 +167,7 @@ class Target:
     passed: bool
 
     def line(self) -> str:
-        return f"{'PASS' if self.passed else 'FAIL'}  {self.name:<54}{self.figure:>22}   {self.limit}"
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name:<64}{self.figure:>22}   {self.limit}"
 
 
 def targets(best: float, settlement_ok: bool, max_seconds: float, throughput: Throughput | None,
@@ -182,7 +182,7 @@ def targets(best: float, settlement_ok: bool, max_seconds: float, throughput: Th
                           f"{throughput.sqlite:,.0f} ({throughput.bare:,.0f})", "≥ 1,000/s", throughput.sqlite >= 1000))
         out.append(Target("  … as a share of the bare handler, same run", f"{throughput.ratio:.3f}",
                           "≥ 0.15 (either passes)", fast))
-        out.append(Target("server CPU per answer, 32 at a time", f"{throughput.cpu_ms:.2f} ms", "≤ 2 ms",
+        out.append(Target("server CPU per answer, 32 at a time, sends after not counted", f"{throughput.cpu_ms:.2f} ms", "≤ 2 ms",
                           throughput.cpu_ms <= 2))
     if turns is not None:
         runs, (mean, most, questions) = turns
@@ -192,7 +192,7 @@ def targets(best: float, settlement_ok: bool, max_seconds: float, throughput: Th
                               at300.at(0.5) <= 100 and not at300.failed))
             out.append(Target("turn latency p99 at 300 answers/s offered", f"{at300.at(0.99):,.0f} ms", "≤ 300 ms",
                               at300.at(0.99) <= 300 and not at300.failed))
-            out.append(Target("server CPU per answer at 300/s offered", f"{at300.cpu_ms:.2f} ms", "≤ 2 ms",
+            out.append(Target("server CPU per answer at 300/s offered, sends included", f"{at300.cpu_ms:.2f} ms", "≤ 2 ms",
                               at300.cpu_ms <= 2))
         out.append(Target(f"Bot API calls, {questions}-question survey, updates ×3", f"{mean:.1f} (max {most})",
                           "≤ 8", most <= 8 and questions == 7))
