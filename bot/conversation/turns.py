@@ -161,15 +161,20 @@ class Conversations:
     async def reply_in(
         self, s: AsyncSession, survey: Survey, reply: Reply, *, address: str | None = None,
         expected_version: int | None = None, replaces: str | None = None, via: str | None = None,
+        loaded: Any = None,
     ) -> Turn:
         """`reply` inside the caller's transaction: load, run and save under the survey's lock.
 
         `replaces`: the provider's id of the message answered (a pressed question), which the
-        first message of this turn replaces in place on channels that can edit.
+        first message of this turn replaces in place on channels that can edit. `loaded`: the
+        session's row (`read_session`) the caller read in this transaction under the survey's
+        lock, not read again.
         """
         # One transaction and one lock: a second turn of this survey waits, then sees this one.
-        await lock_key(s, f"survey:{survey.id}")
-        row = await read_session(s, survey.id)
+        row = loaded
+        if row is None:
+            await lock_key(s, f"survey:{survey.id}")
+            row = await read_session(s, survey.id)
         if row is None:
             raise NotFound(f"survey {survey.id} has no session")
         if expected_version is not None and row.version != expected_version:
@@ -198,12 +203,12 @@ class Conversations:
         return None
 
     async def go_on_in(self, s: AsyncSession, survey: Survey, reply: Reply, *, channel: str, address: str,
-                       replaces: str | None = None, records_as: str | None = None) -> Turn:
+                       replaces: str | None = None, records_as: str | None = None, loaded: Any = None) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
         reply to the invitation starts it)."""
         via = channel if records_as else None
         try:
-            return await self.reply_in(s, survey, reply, address=address, replaces=replaces, via=via)
+            return await self.reply_in(s, survey, reply, address=address, replaces=replaces, via=via, loaded=loaded)
         except NotFound:
             return await self.begin_in(s, survey, channel=records_as or channel, address=address, via=via)
 
