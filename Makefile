@@ -48,10 +48,11 @@ system-packages:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
 
-# Tests run in parallel workers (pytest-xdist; each test has its own database and ports).
+# Tests run in parallel workers (pytest-xdist; each test has its own database and ports); the 25 slowest
+# are printed at the end. CLI tests run the command in-process (tests/bot/conftest.py `Cli`), a few in a subprocess.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev system-packages lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25
 
 # The floors in pyproject.toml are honest: a separate venv with every direct dependency at the lowest
 # version pyproject.toml allows (uv's lowest-direct resolution), then the suite's fast part (no

@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,9 +34,22 @@ def machine() -> str:
     return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
-async def answers(n: int, work: Path, pg_url: str | None) -> list[tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """(a)'s figures for the targets: SQLite, one process, closed loop, beside the bare handler."""
+
+    bare: float  # requests/s of the bare aiohttp handler
+    sqlite: float  # answers/s of `hailong serve` on SQLite, one process
+    cpu_ms: float  # the server's CPU per answer over that run
+
+    @property
+    def ratio(self) -> float:
+        return self.sqlite / self.bare
+
+
+async def answers(n: int, work: Path, pg_url: str | None) -> tuple[list[tuple[str, ...]], Throughput]:
     """(a): closed-loop throughput and open-loop latency at 300/s, beside a bare aiohttp handler."""
-    rows = []
+    rows, figures = [], None
     async with bare_server(work) as url:
         bare = await run_load(url, n, bare=True)
     rows.append(("bare aiohttp, 1 process", f"{bare.rate:,.0f}", f"{bare.p50:.1f}", f"{bare.p99:.1f}", "", "1.00"))
@@ -44,12 +58,17 @@ async def answers(n: int, work: Path, pg_url: str | None) -> list[tuple[str, ...
         targets.append(("PostgreSQL, 2 processes", pg_url, 2))
     for name, url, workers in targets:
         async with serve_with_fake(url, work, workers=workers, citizens=n // 4 * 2) as server:
+            cpu = server.cpu_seconds()
             full = await run_load(server.url, n, tokens=server.tokens[: n // 4])
+            cpu = server.cpu_seconds() - cpu
             paced = await run_load(server.url, n, tokens=server.tokens[n // 4:], rate=300)
             rss = server.peak_mb()
         rows.append((name, f"{full.rate:,.0f}", f"{full.p50:.1f}", f"{full.p99:.1f}",
-                     f"{paced.p99:.1f}", f"{bare.rate / full.rate:.1f}", f"{rss:.0f}"))
-    return rows
+                     f"{paced.p99:.1f}", f"{full.rate / bare.rate:.3f}", f"{cpu * 1000 / n:.2f}", f"{rss:.0f}"))
+        if figures is None:
+            figures = Throughput(bare.rate, full.rate, cpu * 1000 / n)
+    assert figures is not None
+    return rows, figures
 
 
 async def schedule(n: int, work: Path) -> tuple[float, float]:
@@ -87,7 +106,7 @@ async def drain(n: int, limit: float, work: Path) -> tuple[float, int, int]:
     return await drain_run(n, limit, work)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> Throughput:
     parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=4000)
     parser.add_argument("--dossiers", type=int, default=100_000)
@@ -97,11 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        table = asyncio.run(answers(args.answers, work, os.environ.get("HAILONG_BENCH_POSTGRES_URL")))
-        print("\n(a) webhook answers (signed Telegram updates, dedupe, engine, commit, outbox)")
-        print(f"{'server':<26}{'answers/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'p99@300/s':>11}{'bare/x':>8}{'RSS MB':>8}")
+        table, figures = asyncio.run(answers(args.answers, work, os.environ.get("HAILONG_BENCH_POSTGRES_URL")))
+        print("\n(a) webhook answers (signed Telegram updates, dedupe, engine, commit, outbox), 32 at a time; "
+              "p99@300/s: the webhook's answer, updates posted at 300/s")
+        print(f"{'server':<26}{'answers/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'p99@300/s':>11}{'x/bare':>8}"
+              f"{'CPU ms':>8}{'RSS MB':>8}")
         for row in table:
-            print(f"{row[0]:<26}" + "".join(f"{c:>{w}}" for c, w in zip(row[1:], (11, 9, 9, 11, 8, 8))))
+            print(f"{row[0]:<26}" + "".join(f"{c:>{w}}" for c, w in zip(row[1:], (11, 9, 9, 11, 8, 8, 8))))
         seconds, rss = asyncio.run(schedule(args.dossiers, work))
         print(f"\n(b) scheduled {args.dossiers:,} returned dossiers (surveys + timers) in {seconds:.1f} s; "
               f"peak RSS {rss:.0f} MB")
@@ -109,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n(c) outbox drain, limit {args.limit:.0f}/s: sustained {rate:.1f}/s, busiest 1-s window "
               f"{busiest} sends (bucket burst {burst})")
     print(f"\n(d) peak memory: bench process {peak_rss_mb():.0f} MB (servers: RSS column above)")
+    return figures
 
 
 if __name__ == "__main__":

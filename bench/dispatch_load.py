@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -130,23 +131,36 @@ class Served:
     url: str
     tokens: list[str]
     process: subprocess.Popen
+    api: Any  # the Bot API double (tests/channels/telegram_fake.py) the server sends to
+
+    def pids(self) -> list[int]:
+        """The server's processes: a pre-fork parent and its workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [self.process.pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds the server's processes have used so far (/proc/<pid>/stat)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def peak_mb(self) -> float:
         """The largest peak RSS among the server's processes (a pre-fork parent and its workers)."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        return max(peak_rss_mb(pid) for pid in pids)
+        return max(peak_rss_mb(pid) for pid in self.pids())
 
 
-async def _seed(url: str, citizens: int) -> list[str]:
+async def _seed(url: str, citizens: int, flow: str = "quick") -> list[str]:
     from bot.common.settings import load_settings
     from bot.conversation.surveys import send_survey
     from storage import open_database, upsert_agency, upsert_dossier
 
     now = datetime.now(timezone.utc)
-    settings = load_settings(env_file=None, default_flow="quick", database_url=url)
+    settings = load_settings(env_file=None, default_flow=flow, database_url=url)
     async with open_database(url) as db:
         async with db.transaction() as s:
             agency = await upsert_agency(s, code="000.17.22.H56", name="UBND", now=now)
@@ -158,8 +172,12 @@ async def _seed(url: str, citizens: int) -> list[str]:
 
 
 @asynccontextmanager
-async def serve_with_fake(url: str, work: Path, *, workers: int, citizens: int) -> AsyncIterator[Served]:
-    """A migrated, seeded database; `hailong serve` on it, talking to a fake Bot API in this process."""
+async def serve_with_fake(url: str, work: Path, *, workers: int, citizens: int,
+                          flow: str = "quick", env: dict[str, str] | None = None) -> AsyncIterator[Served]:
+    """A migrated, seeded database; `hailong serve` on it, talking to a fake Bot API in this process.
+
+    The Bot API's own limit is lifted (`telegram=100000`): the server is measured, not Telegram's 30/s.
+    """
     from storage import upgrade_async
 
     if str(ROOT / "tests") not in sys.path:
@@ -169,19 +187,22 @@ async def serve_with_fake(url: str, work: Path, *, workers: int, citizens: int) 
     if url.startswith("postgresql"):
         url = await _fresh_schema(url)
     await upgrade_async(url)
-    tokens = await _seed(url, citizens)
+    tokens = await _seed(url, citizens, flow)
     api = FakeBotApi()
     await api.start()
     port = free_port()
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HAILONG_", "TELEGRAM_"))} | {
-        "HAILONG_DATABASE_URL": url, "HAILONG_DEFAULT_FLOW": "quick", "HAILONG_LOG_LEVEL": "WARNING",
+        "HAILONG_DATABASE_URL": url, "HAILONG_DEFAULT_FLOW": flow, "HAILONG_LOG_LEVEL": "WARNING",
         "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_BASE_URL": api.base_url,
-        "HAILONG_SEND_LIMITS": "telegram=100000", "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", str(workers)],
+        "HAILONG_SEND_LIMITS": "telegram=100000", "PYTHONPATH": str(ROOT)} | extra
+    # HAILONG_BENCH_PROFILE=<file>: the server runs under cProfile (its main thread) and writes <file> on exit.
+    profile = ["-m", "cProfile", "-o", os.environ["HAILONG_BENCH_PROFILE"]] if os.environ.get("HAILONG_BENCH_PROFILE") else []
+    process = subprocess.Popen([sys.executable, *profile, "-m", "bot", "serve", "--port", str(port), "--workers", str(workers)],
                                cwd=work, env=env, stdout=subprocess.DEVNULL)
     try:
         await _ready(f"http://127.0.0.1:{port}")
-        yield Served(f"http://127.0.0.1:{port}", tokens, process)
+        yield Served(f"http://127.0.0.1:{port}", tokens, process, api)
     finally:
         process.terminate()
         process.wait(30)

@@ -162,6 +162,11 @@ def verdict(beside: Import, during: Webhooks, max_seconds: float, max_p99: float
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run(argv)[0]
+
+
+def run(argv: list[str] | None = None) -> tuple[int, Import, Webhooks]:
+    """The benchmark: its exit code, the import beside `serve`, and the webhooks meanwhile."""
     parser = argparse.ArgumentParser(prog="python -m bench.import_rows", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=50, help="webhook updates per second (default 50)")
@@ -186,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = verdict(beside, during, args.max_seconds, args.max_p99_ms)
     if failed:
         print(failed, file=sys.stderr)
-        return 1
+        return 1, beside, during
     print(f"passed: {args.rows:,} rows in {beside.seconds:.1f} s ≤ {args.max_seconds:g} s beside serve; webhooks "
           f"p99 {during.at(0.99):.0f} ms ≤ {args.max_p99_ms:g} ms, all answered 200")
-    return 0
+    return 0, beside, during
 
 
 if __name__ == "__main__":

@@ -390,9 +390,13 @@ class TelegramSender:
         try:
             try:
                 result = await _call(self.bot, call)
-            except BadRequest:
+            except BadRequest as exc:
                 if call.method != "editMessageText":
                     raise
+                if "not modified" in exc.message.lower():
+                    # The question is on screen already (this edit was made before a crash cut its
+                    # commit): an edit repeated changes nothing the person sees.
+                    return SendOutcome(Delivery.SENT, provider_message_id=outbound.replaces)
                 # The pressed message can no longer be edited (deleted, too old): send the question anew.
                 [call] = render(replace(outbound, replaces=None), step=outbound.step, multi=outbound.multi)
                 result = await _call(self.bot, call)

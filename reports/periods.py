@@ -103,3 +103,28 @@ def recent_periods(today: date, window: Window = Window.CUTOFF, cutoff_day: int 
     current = current_quarter(today, window, cutoff_day)
     year = current[:4]
     return quarters_up_to(current, 8)[::-1] + [f"{year}-H1", f"{year}-9M", year, f"{int(year) - 1}"]
+
+
+_ROMAN = ("I", "II", "III", "IV")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
+def period_words(name: str, lang: str = "vi") -> str:
+    """A period as an official report names it: "Quý II năm 2026", "6 tháng đầu năm 2026", "Năm 2026"
+    (English: "Q2 2026", "First half of 2026", "Year 2026"); ReportError for a name that is no period."""
+    year, first, last = _months(name)
+    upper = name.strip().upper()
+    vi = lang == "vi"
+    if first == last:
+        return f"Tháng {first} năm {year}" if vi else f"{_MONTHS_EN[first - 1]} {year}"
+    if "-Q" in upper:
+        quarter = (last - 1) // 3 + 1
+        return f"Quý {_ROMAN[quarter - 1]} năm {year}" if vi else f"Q{quarter} {year}"
+    if upper.endswith("-H1"):
+        return f"6 tháng đầu năm {year}" if vi else f"First half of {year}"
+    if upper.endswith("-H2"):
+        return f"6 tháng cuối năm {year}" if vi else f"Second half of {year}"
+    if upper.endswith("-9M"):
+        return f"9 tháng đầu năm {year}" if vi else f"First nine months of {year}"
+    return f"Năm {year}" if vi else f"Year {year}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -13,14 +13,16 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports import dossier_scores
 from reports.periods import DEFAULT_TZ, Period
 from reports.scores import agency_scores, dossier_sum, summary_with
+from reports.versions import SpanScorer, VersionSection, known_schemas, pick, version_sections
 from storage import results as store
 from storage import rollup, settlement
 from storage.results import Dimension, FactTotals, SettlementCounts
-from survey_flows import Band, band_for, load_schema
+from survey_flows import Band, Schema, band_for, load_schema
 from survey_flows.scoring import period_score_from_totals, round_one, satisfaction_rate_from_counts
-from survey_flows.totals import AgencyTotal
+from survey_flows.totals import AgencyEntry, AgencyTotal
 
 #: Groups with fewer evaluations are never published: a figure of 1–4 can point at a person.
 MIN_PUBLIC_GROUP = 5
@@ -82,6 +84,7 @@ class AgencyResults:
     self_score: float | None  # the older total per agency and period, as entered (storage.AgencyScore)
     appraisal_score: float | None
     score: AgencyTotal  # the total every page, report, export and API shows (reports.scores)
+    computed: tuple[AgencyEntry, ...] = ()  # agency-level figures the system computed (indicator 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ class Results:
     agencies: tuple[AgencyResults, ...]
     generated_at: datetime
     total: Row  # every agency pooled: the totals line of the tables
+    versions: tuple[VersionSection, ...] = ()  # one per schema version span of the period (reports.versions)
 
 
 # A report computes figures for thousands of groups: the roundings below are done on integers
@@ -185,6 +189,7 @@ async def build_results(
 ) -> Results:
     """Compute every figure of a period (facts are refreshed first, so new evaluations count)."""
     await rollup.refresh_facts(s, tz=tz, grid=cutoff_day)
+    await dossier_scores.sync_exceptions(s)  # facts hold the raw answers; recorded exceptions apply on top
     await settlement.refresh_settlement(s, grid=cutoff_day)
     span: dict[str, Any] = {"first": period.first, "last": period.last, "agency_id": agency_id}
     start, end = period.utc_bounds(tz)
@@ -195,9 +200,14 @@ async def build_results(
     scores = await store.agency_scores(s, period=period.name)
     responses = await store.invitation_counts(s, start=start, end=end, agency_id=agency_id)
     fields = await store.procedure_fields(s) if Dimension.FIELD in drill else {}
+    computed = await computed_entries(s, period, agency_id)
     details = {d: await _drill(s, d, bands, span, settlement_by(by_group, fields, d), cutoff_day) for d in drill}
     names = {i: n for i, n in sorted((await store.agency_names(s)).items()) if agency_id is None or i == agency_id}
-    scored = await agency_scores(s, period, summary, names, bands=bands, agency_id=agency_id)
+    # The period's total is scored as the version in force on its last day says (its indicators),
+    # graded with the agency's bands; a period spanning two versions has each span in `versions` too.
+    in_force = replace(pick(await known_schemas(s), period.last), bands=bands)
+    scored = await agency_scores(s, period, summary, names, bands=bands, agency_id=agency_id, computed=computed,
+                                 schema=in_force)
     agencies = []
     for id_, (code, name) in names.items():
         row = scored_row(make_row(summary.get(id_, empty_totals(id_)), name, bands,
@@ -206,10 +216,36 @@ async def build_results(
             id_, code, name, row, summary.get(id_, empty_totals(id_)),
             {d: rows.get(id_, ()) for d, rows in details.items()},
             tuple(Response(c, n, k, percent(k, n)) for a, c, n, k in responses if a == id_),
-            follow_ups.get(id_, (0, 0, 0)), *scores.get(id_, (None, None)), scored[id_],
+            follow_ups.get(id_, (0, 0, 0)), *scores.get(id_, (None, None)), scored[id_], computed.get(id_, ()),
         ))
     pooled = pooled_row(list(summary.values()), [a.score for a in agencies if a.agency_id in summary], bands)
-    return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())))
+    versions = await version_sections(s, period, agency_id=agency_id, cutoff_day=cutoff_day,
+                                      score_rows=_span_scorer(s, period, computed, agency_id))
+    return Results(period, tuple(agencies), now, replace(pooled, settlement=_sum_settlement(settled.values())),
+                   versions)
+
+
+def _span_scorer(s: AsyncSession, period: Period, computed: dict[int, tuple[AgencyEntry, ...]],
+                 agency_id: int | None) -> SpanScorer:
+    """How reports.versions scores one version span: the same AgencyTotal rules, that version's schema."""
+    async def score_rows(schema: Schema, first: date, last: date, totals: list[FactTotals],
+                         names: dict[int, str]) -> tuple[tuple[tuple[int, str, Row], ...], Row]:
+        by_agency = {t.agency_id: t for t in totals}
+        scored = await agency_scores(s, period, by_agency, list(by_agency), bands=schema.bands, agency_id=agency_id,
+                                     computed=computed, schema=schema, days=(first, last))
+        rows = tuple((t.agency_id, names.get(t.agency_id, str(t.agency_id)),
+                      scored_row(make_row(t, names.get(t.agency_id, str(t.agency_id)), schema.bands),
+                                 scored[t.agency_id]))
+                     for t in totals if t.evaluations)
+        return rows, pooled_row(totals, [scored[t.agency_id] for t in totals if t.evaluations], schema.bands)
+    return score_rows
+
+
+async def computed_entries(s: AsyncSession, period: Period, agency_id: int | None) -> dict[int, tuple[AgencyEntry, ...]]:
+    """Agency-level figures the system computes for the period: indicator 9 where dossiers say which were online."""
+    online = await dossier_scores.online_entries(s, first=period.first, last=period.last, agency_id=agency_id)
+    return {agency: (entry,) for agency, entry in online.items()}
+
 
 
 def scored_row(row: Row, score: AgencyTotal) -> Row:

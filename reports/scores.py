@@ -62,10 +62,17 @@ def two_decimals(value: Fraction) -> float:
 async def agency_scores(
     s: AsyncSession, period: Period, summary: Mapping[int, FactTotals], agency_ids: Iterable[int], *,
     bands: tuple[Band, ...], agency_id: int | None = None,
+    computed: Mapping[int, Iterable[AgencyEntry]] | None = None, schema: Schema | None = None,
+    days: tuple[date, date] | None = None,
 ) -> dict[int, AgencyTotal]:
-    """Agency id → its ``AgencyTotal`` for ``period``; ``summary``: the period's fact totals per agency."""
-    schema = schema_with(bands)
-    first, last = period.first, period.last
+    """Agency id → its ``AgencyTotal`` for ``period``; ``summary``: the period's fact totals per agency.
+
+    ``computed``: agency-level figures the system computed (indicator 9 from online counts).
+    ``schema`` and ``days``: score one version span of the period (reports.versions) with that
+    version's indicators and bands; by default the shipped schema with ``bands``, the whole period.
+    """
+    schema = schema if schema is not None else schema_with(bands)
+    first, last = days if days is not None else (period.first, period.last)
     register: dict[int, list[Complaint]] = {}
     for row in await store.complaints(s, agency_id=agency_id, received_by=last):
         register.setdefault(row.agency_id, []).append(complaint_of(row))
@@ -84,7 +91,7 @@ async def agency_scores(
         seven = i7.get(id_, (0, 0))
         if seven[1] and schema.indicator(7) is not None:
             dossiers[7] = seven
-        entries = list(given.get(id_, []))
+        entries = list(given.get(id_, [])) + [e for e in (computed or {}).get(id_, ()) if schema.indicator(e.indicator)]
         if i8 is not None:
             handled = complaint_handling(register.get(id_, []), first, last, **handling)
             # "No complaint" scores 2, but an agency with nothing at all in the period gets no score.

@@ -7,7 +7,9 @@ from typing import Union
 
 from reports.formats import day
 from reports.results import AgencyResults, Results, Row
+from reports.scales import FIVE_VALUES, KIND_WORDS, ScaleCounts
 from storage.results import Dimension
+from survey_flows import load_schema
 from survey_flows.totals import AgencyTotal
 
 Cell = Union[int, float, str, None]
@@ -55,7 +57,7 @@ def header_lines(results: Results, agency: AgencyResults | None) -> tuple[str, .
 
 
 def _score_columns() -> list[Column]:
-    levels = bi("Mức độ hài lòng (tổng thể)", "Overall satisfaction")
+    levels = bi("Mức độ hài lòng (tổng thể, quy về thang 3 mức)", "Overall satisfaction (rolled up to 3 levels)")
     cols = [Column(bi("Số phiếu", "Evaluations"))]
     for vi, en in LEVEL_NAMES:
         cols += [Column(bi(vi, en) + " (SL)", levels), Column(bi(vi, en) + " (%)", levels)]
@@ -67,6 +69,15 @@ def _score_columns() -> list[Column]:
 
 # A total over fewer than the nine indicators is shown, never graded (reports/results.py make_row).
 NOT_RATED = "Chưa xếp loại: chưa đủ 9 chỉ số / not rated: not all 9 indicators"
+# An indicator scored per dossier that none of the group's evaluated dossiers could score (indicator 2
+# without the units' step dates): said in words, never a blank that reads as zero or as forgotten.
+NOT_MEASURED = "Chưa đo / not measured"
+
+
+def _mean_cell(row: Row, indicator: int) -> Cell:
+    if indicator in row.means and row.means[indicator] is None and row.evaluations:
+        return NOT_MEASURED
+    return row.means.get(indicator)
 
 
 def _score_cells(row: Row, score: AgencyTotal | None = None) -> list[Cell]:
@@ -75,7 +86,7 @@ def _score_cells(row: Row, score: AgencyTotal | None = None) -> list[Cell]:
     for i in range(3):
         cells += [row.levels[i] if row.levels else None, row.shares[i] if row.shares else None]
     cells.append(row.rate)
-    cells += [row.means.get(i) for i in INDICATORS]
+    cells += [_mean_cell(row, i) for i in INDICATORS]
     if row.band is not None:
         band: Cell = row.band.name.get("vi")
     elif row.total is None:
@@ -136,7 +147,62 @@ def response_table(results: Results) -> Table:
     return Table("phan-hoi", bi("Tỷ lệ phản hồi", "Response rate"), cols, rows)
 
 
+FIVE_NAMES = {5: ("Rất hài lòng; 5 sao", "very satisfied; 5 stars"), 4: ("Hài lòng; 4 sao", "satisfied; 4 stars"),
+              3: ("Bình thường; 3 sao", "neutral; 3 stars"), 2: ("Không hài lòng; 2 sao", "not satisfied; 2 stars"),
+              1: ("Rất không hài lòng; 1 sao", "very dissatisfied; 1 star")}
+
+
+def scale_table(results: Results, counts: tuple[ScaleCounts, ...]) -> Table:
+    """Each satisfaction question on the scale it was asked on: a 5-level question keeps its five values,
+    with the 3-level roll-up (what every other table counts) beside them."""
+    names = {a.agency_id: a.name for a in results.agencies}
+    fields = {f.name: f.label.get("vi") if f.label else f.name for f in load_schema().fields}
+    five = bi("Thang 5 mức: số câu trả lời theo mức", "5-level scale: answers per value")
+    three = bi("Quy về thang 3 mức", "Rolled up to 3 levels")
+    cols = [Column(bi("Cơ quan, đơn vị", "Agency")), Column(bi("Câu hỏi", "Question")),
+            Column(bi("Thang đo", "Scale")), Column(bi("Số câu trả lời", "Answers"))]
+    cols += [Column(bi(f"{v} – {FIVE_NAMES[v][0]}", f"{v} – {FIVE_NAMES[v][1]}"), five) for v in FIVE_VALUES]
+    cols += [Column(bi(vi, en), three) for vi, en in LEVEL_NAMES]
+    rows = tuple(
+        (names.get(c.agency_id, str(c.agency_id)), fields.get(c.field, c.field), bi(*KIND_WORDS[c.kind]), c.answers,
+         *(c.values if c.values is not None else (None,) * len(FIVE_VALUES)), *c.levels)
+        for c in counts if c.agency_id in names)
+    return Table("thang-do", bi("Theo thang đo", "By answer scale"), tuple(cols), rows)
+
+
+def version_tables(results: Results) -> tuple[Table, ...]:
+    """A period that spans two schema versions: the figures of each version's days, graded with that
+    version's bands, and what each version scores (indicator names, maximum points, bands)."""
+    if len(results.versions) < 2:
+        return ()
+    cols = [Column(bi("Phiên bản bộ chỉ số", "Schema version")), Column(bi("Từ ngày", "From")),
+            Column(bi("Đến ngày", "To")), Column(bi("Cơ quan, đơn vị", "Agency")), *_score_columns()]
+    rows: list[tuple[Cell, ...]] = []
+    for v in results.versions:
+        span: tuple[Cell, ...] = (v.version, day(v.start), day(v.end))
+        rows += [(*span, name, *_score_cells(row)) for _, name, row in v.agencies]
+        rows.append((*span, bi("Tổng cộng", "Total"), *_score_cells(v.total)))
+    scores = Table("theo-phien-ban", bi("Kết quả theo phiên bản bộ chỉ số", "Results by schema version"),
+                   tuple(cols), tuple(rows))
+    return scores, schema_table(results)
+
+
+def schema_table(results: Results) -> Table:
+    """Each version of the period: its indicators (name, maximum points) and its bands."""
+    cols = (Column(bi("Phiên bản bộ chỉ số", "Schema version")), Column(bi("Mục", "Item")),
+            Column(bi("Tên (tiếng Việt)", "Name (Vietnamese)")), Column(bi("Tên (tiếng Anh)", "Name (English)")),
+            Column(bi("Điểm tối đa / khoảng điểm", "Maximum points / score range")))
+    rows: list[tuple[Cell, ...]] = []
+    for v in results.versions:
+        rows += [(v.version, bi(f"CS{i.id}", f"I{i.id}"), i.name.get("vi"), i.name.get("en"), i.max_points)
+                 for i in v.schema.indicators]
+        rows += [(v.version, bi("Xếp loại", "Band"), b.name.get("vi"), b.name.get("en"), f"{b.low:g}–{b.high:g}")
+                 for b in v.schema.bands]
+    return Table("bo-chi-so", bi("Bộ chỉ số theo phiên bản", "Schema of each version"), cols, tuple(rows))
+
+
 def all_tables(results: Results) -> tuple[Table, ...]:
     """Every table of a report, in the order they are printed."""
     drills = tuple(drill_table(results, by) for by in DIMENSION_NAMES)
-    return (results_table(results), settlement_table(results), *drills, response_table(results))
+    return (results_table(results), *version_tables(results), settlement_table(results), *drills,
+            response_table(results))

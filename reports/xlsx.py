@@ -7,6 +7,7 @@ hold are dropped rather than failing the export.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
@@ -47,8 +48,10 @@ def _text(sheet: Worksheet, row: int, column: int, text: str) -> Cell:
     return cell
 
 
-def workbook(header: tuple[str, ...], tables: tuple[Table, ...]) -> bytes:
-    """One sheet per table, each starting with the header lines; returns the .xlsx bytes."""
+def workbook(header: tuple[str, ...], tables: tuple[Table, ...],
+             before: Callable[[Workbook], None] | None = None) -> bytes:
+    """One sheet per table, each starting with the header lines; returns the .xlsx bytes. `before` adds
+    sheets of its own at the front (the official report: reports/official.py)."""
     book = Workbook()
     book.remove(book.active)
     styles = {}
@@ -61,6 +64,9 @@ def workbook(header: tuple[str, ...], tables: tuple[Table, ...]) -> bytes:
     for table in tables:
         sheet = book.create_sheet(table.name[:31])  # our own fixed sheet names
         _write(sheet, header, table, styles)
+    if before is not None:
+        before(book)
+        book.active = 0
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -38,13 +38,14 @@ from storage.directory import (
     find_officer,
     find_procedure,
     list_agencies,
+    set_officer_photo,
     upsert_agency,
     upsert_contact_address,
     upsert_field,
     upsert_officer,
     upsert_procedure,
 )
-from storage.dossiers import dossier_names, find_dossier, get_dossier, upsert_dossier
+from storage.dossiers import dossier_names, find_dossier, get_dossier, step_dates, upsert_dossier
 from storage.errors import DuplicateEvaluation, DuplicateSurvey, NotFound, StaleSession, StorageError
 from storage.evaluations import (
     AnswerIn,
@@ -68,6 +69,15 @@ from storage.flow_versions import FlowVersion
 from storage.messages import audit, enqueue, record_inbound
 from storage.migrate import current, current_async, upgrade, upgrade_async
 from storage.reach import find_open_survey, mark_unreachable, set_survey_contact
+from storage.schema_versions import (
+    DuplicateVersion,
+    SchemaVersion,
+    StoredVersion,
+    add_schema_version,
+    evaluations_by_version,
+    evaluations_since,
+    stored_versions,
+)
 from storage.settlement import refresh_settlement, settlement_totals
 from storage.staff_admin import audit_entries, count_active_admins, count_audit_entries, list_officers
 from storage.surveys import (
@@ -124,6 +134,13 @@ __all__ = [
     "touch_web_session",
     "update_user",
     "FlowVersion",
+    "DuplicateVersion",
+    "SchemaVersion",
+    "StoredVersion",
+    "add_schema_version",
+    "evaluations_by_version",
+    "evaluations_since",
+    "stored_versions",
     "RevisionRow",
     "add_flow_version",
     "edited_flows",
@@ -174,6 +191,7 @@ __all__ = [
     "find_contact_address",
     "find_dossier",
     "find_officer",
+    "set_officer_photo",
     "find_open_survey",
     "find_procedure",
     "find_survey",
@@ -199,6 +217,7 @@ __all__ = [
     "upgrade_async",
     "upsert_agency",
     "upsert_contact_address",
+    "step_dates",
     "upsert_dossier",
     "upsert_field",
     "upsert_officer",

@@ -7,9 +7,9 @@ statements), with the same values the single-row upserts write:
 
 - agencies: `code`, `name`; an upsert leaves `parent_id` empty, as `upsert_agency` without a parent does;
 - fields: `code`, `name`; procedures: `name`, `field_id`, and `legal_days` empty, as `upsert_procedure`;
-- officers: `(agency_id, code)`, `name`, and `photo_url` empty, as `upsert_officer`;
+- officers: `(agency_id, code)` and `name`; a photo a manager uploaded stays, as with `upsert_officer`;
 - contacts: an SMS address found is kept as is; a new one gets a new contact (`upsert_contact_address`);
-- dossiers: created by code, or updated in every column but `code` and `created_at` (`upsert_dossier`).
+- dossiers: created by code, or updated in every column but `code`, `created_at` and the `exceptions` staff record.
 
 Lookups are exact (codes as given). Callers pass each key once per call.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import Table, bindparam, delete, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +50,10 @@ class DossierValues(TypedDict):
     procedure_id: int | None
     officer_id: int | None
     contact_id: int | None
+    # Each participating unit's step (indicator 2; None: not supplied) and whether the dossier was
+    # submitted online (indicator 9; None: not said). Give both or neither for every dossier of a call.
+    unit_steps: NotRequired[list[dict[str, str]] | None]
+    online: NotRequired[bool | None]
 
 
 def _chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
@@ -150,7 +154,7 @@ async def upsert_officers(s: AsyncSession, names: Mapping[tuple[int, str], str])
     connection = await s.connection()
     stmt = _insert(connection, _OFFICERS)
     stmt = stmt.on_conflict_do_update(index_elements=[_OFFICERS.c.agency_id, _OFFICERS.c.code],
-                                      set_={"name": stmt.excluded.name, "photo_url": null()})
+                                      set_={"name": stmt.excluded.name})  # an uploaded photo stays
     rows = await connection.execute(
         stmt.returning(_OFFICERS.c.agency_id, _OFFICERS.c.code, _OFFICERS.c.id),
         [{"agency_id": agency_id, "code": code, "name": name, "photo_url": None, "active": True}

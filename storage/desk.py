@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,9 @@ class DossierCard:
     evaluated_on: str | None  # the evaluation's channel, None when not evaluated
     opted_out: bool
     addresses: tuple[Address, ...]
+    unit_steps: tuple[dict[str, str], ...] = ()  # each participating unit's step, as imported
+    online: bool | None = None
+    exceptions: dict[str, Any] | None = None  # the legal exceptions staff recorded, with who and when
 
 
 async def dossier_card(s: AsyncSession, code: str) -> DossierCard | None:
@@ -74,7 +78,8 @@ async def dossier_card(s: AsyncSession, code: str) -> DossierCard | None:
         dossier.id, dossier.code, dossier.agency_id, agency, procedure, officer, dossier.status,
         dossier.received_on, dossier.due_on, dossier.returned_on,
         survey.id if survey else None, survey.token if survey else None, survey.status if survey else None,
-        survey.expires_at if survey else None, evaluated, opted_out, addresses)
+        survey.expires_at if survey else None, evaluated, opted_out, addresses,
+        tuple(dossier.unit_steps or ()), dossier.online, dossier.exceptions)
 
 
 async def dossier_code_of_token(s: AsyncSession, token: str) -> str | None:

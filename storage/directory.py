@@ -62,10 +62,12 @@ async def upsert_procedure(
 async def upsert_officer(
     s: AsyncSession, *, agency_id: int, code: str, name: str, photo_url: str | None = None
 ) -> Officer:
-    """Create or update the officer with this code in this agency."""
-    values = {"name": name, "photo_url": photo_url}
+    """Create or update the officer with this code in this agency; a photo already stored stays
+    unless `photo_url` names another (a renamed officer keeps the photo a manager uploaded)."""
+    values: dict[str, str | None] = {"name": name, "photo_url": photo_url}
     stmt = dialect_insert(s, Officer).values(agency_id=agency_id, code=code, **values)
-    stmt = stmt.on_conflict_do_update(index_elements=[Officer.agency_id, Officer.code], set_=values)
+    changed = values if photo_url is not None else {"name": name}
+    stmt = stmt.on_conflict_do_update(index_elements=[Officer.agency_id, Officer.code], set_=changed)
     row: Officer = (await s.scalars(stmt.returning(Officer), execution_options=_FRESH)).one()
     return row
 
@@ -83,6 +85,15 @@ async def list_agencies(s: AsyncSession) -> list[Agency]:
 async def find_procedure(s: AsyncSession, code: str) -> Procedure | None:
     """The procedure with this code, or None."""
     return await s.scalar(select(Procedure).where(Procedure.code == code))
+
+
+async def set_officer_photo(s: AsyncSession, officer_id: int, photo_url: str | None) -> None:
+    """Set (or, with None, remove) an officer's photo address."""
+    officer = await s.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(f"officer {officer_id}")
+    officer.photo_url = photo_url
+    await s.flush()
 
 
 async def find_officer(s: AsyncSession, agency_id: int, code: str) -> Officer | None:

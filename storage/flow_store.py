@@ -105,9 +105,10 @@ async def publish_flow_version(s: AsyncSession, flow_id: str, revision: int, *, 
 
 async def pin_flow_revision(s: AsyncSession, survey: Survey, revision: int) -> int:
     """The survey's flow revision: set to `revision` unless already pinned; the object follows."""
-    await s.execute(update(Survey).where(Survey.id == survey.id, Survey.flow_revision.is_(None))
-                    .values(flow_revision=revision))
-    pinned = await s.scalar(select(Survey.flow_revision).where(Survey.id == survey.id))
+    # One statement: the pin kept when there is one, read back either way.
+    pinned = await s.scalar(update(Survey).where(Survey.id == survey.id)
+                            .values(flow_revision=func.coalesce(Survey.flow_revision, revision))
+                            .returning(Survey.flow_revision).execution_options(synchronize_session=False))
     if pinned is None:
         raise NotFound(f"survey {survey.id} does not exist")
     # The caller's object (attached or not) learns the value without being marked changed.

@@ -48,16 +48,31 @@ class Grant:
     wait: float
 
 
+_TABLE = RateLimit.__table__
+_READ = select(_TABLE.c.tokens, _TABLE.c.updated_at, _TABLE.c.blocked_until).where(_TABLE.c.key == bindparam("key"))
+_READ_LOCKED = _READ.with_for_update()
+_WRITE = _TABLE.update().where(_TABLE.c.key == bindparam("b_key"))
+
+
 async def acquire(s: AsyncSession, key: str, rate: Rate, *, now: datetime, want: int = 1) -> Grant:
-    """Take up to `want` tokens from the bucket `key` (created full on first use)."""
-    bucket = await _locked(s, key, rate, now)
-    if bucket.blocked_until is not None and bucket.blocked_until > now:
-        return Grant(0, (bucket.blocked_until - now).total_seconds())
-    elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
-    tokens = min(rate.burst, bucket.tokens + elapsed * rate.per_second)
+    """Take up to `want` tokens from the bucket `key` (created full on first use).
+
+    Plain statements, no ORM object: the bucket is read (locked on PostgreSQL), created only when
+    it is not there yet, and written back: two statements once it exists (every send takes one).
+    """
+    query = _READ_LOCKED if s.get_bind().dialect.name == "postgresql" else _READ
+    row = (await s.execute(query, {"key": key})).one_or_none()
+    if row is None:
+        await s.execute(dialect_insert(s, _TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.key]),
+                        {"key": key, "tokens": rate.burst, "updated_at": now})
+        row = (await s.execute(query, {"key": key})).one()
+    stored, updated, blocked = row
+    if blocked is not None and blocked > now:
+        return Grant(0, (blocked - now).total_seconds())
+    elapsed = max(0.0, (now - updated).total_seconds())
+    tokens = min(rate.burst, stored + elapsed * rate.per_second)
     granted = max(0, min(want, int(tokens)))
-    bucket.tokens, bucket.updated_at = tokens - granted, now
-    await s.flush()
+    await s.execute(_WRITE, {"b_key": key, "tokens": tokens - granted, "updated_at": now})
     # The wait is until the next whole token; a caller short of several spaces them by 1/rate.
     wait = 0.0 if granted == want else (1 - (tokens - granted)) / rate.per_second
     return Grant(granted, max(wait, 0.0))

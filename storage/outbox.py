@@ -61,16 +61,22 @@ _CLAIM = """
 """
 
 
-async def claim_due(s: AsyncSession, *, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due head-of-line rows in one statement (SKIP LOCKED on PostgreSQL)."""
-    postgres = s.get_bind().dialect.name == "postgresql"
+def _claim(postgres: bool) -> Any:
     head = _HEAD + (" FOR UPDATE SKIP LOCKED" if postgres else "")
-    stmt = text(_CLAIM.format(head=head)).bindparams(
+    return text(_CLAIM.format(head=head)).bindparams(
         bindparam("now", type_=UTCDateTime()), bindparam("lease", type_=UTCDateTime()),
     ).columns(
         OutboxMessage.id, OutboxMessage.survey_id, OutboxMessage.channel, OutboxMessage.address,
         OutboxMessage.payload, OutboxMessage.attempts,
     )
+
+
+_CLAIMS = {False: _claim(False), True: _claim(True)}  # built once: the drain claims after every commit
+
+
+async def claim_due(s: AsyncSession, *, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due head-of-line rows in one statement (SKIP LOCKED on PostgreSQL)."""
+    stmt = _CLAIMS[s.get_bind().dialect.name == "postgresql"]
     rows = (await s.execute(stmt, {"now": now, "lease": now + lease, "limit": limit})).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 

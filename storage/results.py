@@ -215,6 +215,24 @@ async def answer_rows(
     return [tuple(row) for row in await s.execute(stmt)]
 
 
+async def answer_value_counts(
+    s: AsyncSession, *, first: date, last: date, agency_id: int | None = None
+) -> list[tuple[int, str, int | None, int | None, int]]:
+    """(agency id, field, value, level, answers) of the satisfaction questions answered in a window: each
+    raw value kept (a 5-level "4" apart from a "5"), beside the canonical level it rolls up to."""
+    count = func.count(Answer.id)
+    stmt = (
+        select(EvaluationFact.agency_id, Answer.field, Answer.value, Answer.level, count)
+        .join(Answer, Answer.evaluation_id == EvaluationFact.evaluation_id)
+        .where(EvaluationFact.day.between(first, last), Answer.field.in_(list(LEVEL_COLUMNS)))
+        .group_by(EvaluationFact.agency_id, Answer.field, Answer.value, Answer.level)
+        .order_by(EvaluationFact.agency_id, Answer.field, Answer.value, Answer.level)
+    )
+    if agency_id is not None:
+        stmt = stmt.where(EvaluationFact.agency_id == agency_id)
+    return [(a, f, v, lv, int(n)) for a, f, v, lv, n in await s.execute(stmt)]
+
+
 async def agency_settings(s: AsyncSession, agency_id: int) -> dict[str, Any]:
     """The settings JSON of an agency ({} when it has none)."""
     return dict(await s.scalar(select(Agency.settings).where(Agency.id == agency_id)) or {})

@@ -7,11 +7,12 @@ sums a few thousand bucket rows instead of scanning every evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, case, cast, delete, func, literal, select, text
+from sqlalchemy import Date, Integer, String, case, cast, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.affected import affected
@@ -87,31 +88,87 @@ async def refresh_facts(s: AsyncSession, *, tz: str, grid: int = 15) -> int:
     added = (await affected(s, stmt)) or 0
     if await s.scalar(select(FactBucket.grid).where(FactBucket.grid == grid).limit(1)) is None:
         await s.execute(delete(FactBucket))  # first use, or the cut-off day changed: rebuild
-        await _roll_up(s, grid, None)
+        await _roll_up(s, grid, literal(True))
     elif added:
-        await _roll_up(s, grid, batch)
+        await _roll_up(s, grid, EvaluationFact.batch == batch)
     return added
 
 
-def _sum_columns() -> list[Any]:
-    out: list[Any] = []
-    for name in LEVEL_COLUMNS.values():
-        column = getattr(EvaluationFact, name)
-        out += [func.sum(case((column == level, 1), else_=0)) for level in (0, 1, 2)]
-    for name in POINT_COLUMNS.values():
-        column = getattr(EvaluationFact, name)
-        out += [func.coalesce(func.sum(column), 0), func.count(column)]
+async def reroll_evaluations(
+    s: AsyncSession, evaluation_ids: Iterable[int], *, points: Mapping[int, Mapping[str, int | None]] | None = None,
+) -> int:
+    """Recompute the facts of these evaluations and fix the bucket sums; returns how many facts changed.
+
+    For a score that changes after the evaluation was flattened: a legal exception staff record on
+    its dossier (indicators 3, 4), a complaint verified untrue (indicator 7). ``points`` gives,
+    per evaluation id, the new value of some indicator fields (``{"indicator.3": 1}``; None: not
+    scored); an evaluation without an entry there gets its scored columns back from its stored
+    answers. Evaluations not flattened yet are left to ``refresh_facts``, which flattens the
+    stored answers: a caller that adjusts scores runs its adjustment again after each refresh.
+    The buckets lose the old facts and gain the new ones in the same transaction.
+    """
+    ids = sorted(set(evaluation_ids))
+    if not ids:
+        return 0
+    if _is_pg(s):
+        await s.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_ID})"))
+    facts = set((await s.scalars(select(EvaluationFact.evaluation_id)
+                                 .where(EvaluationFact.evaluation_id.in_(ids)))).all())
+    if not facts:
+        return 0
+    grids = list((await s.scalars(select(FactBucket.grid).distinct())).all())
+    chosen = EvaluationFact.evaluation_id.in_(sorted(facts))
+    for grid in grids:
+        await _roll_up(s, grid, chosen, sign=-1)
+    given = points or {}
+    stored = await _stored_scores(s, [i for i in facts if i not in given])
+    for evaluation_id in sorted(facts):
+        values = {POINT_COLUMNS[f]: v for f, v in given[evaluation_id].items() if f in POINT_COLUMNS} \
+            if evaluation_id in given else stored.get(evaluation_id, {})
+        if values:
+            await s.execute(update(EvaluationFact).where(EvaluationFact.evaluation_id == evaluation_id)
+                            .values(**values).execution_options(synchronize_session=False))
+    for grid in grids:
+        await _roll_up(s, grid, chosen)
+    return len(facts)
+
+
+async def _stored_scores(s: AsyncSession, evaluation_ids: list[int]) -> dict[int, dict[str, int | None]]:
+    """The scored fact columns of these evaluations as their stored answers give them."""
+    if not evaluation_ids:
+        return {}
+    out: dict[int, dict[str, int | None]] = {i: {**dict.fromkeys(LEVEL_COLUMNS.values()),
+                                                 **dict.fromkeys(POINT_COLUMNS.values())} for i in evaluation_ids}
+    rows = await s.execute(select(Answer.evaluation_id, Answer.field, Answer.value, Answer.level)
+                           .where(Answer.evaluation_id.in_(evaluation_ids),
+                                  Answer.field.in_([*LEVEL_COLUMNS, *POINT_COLUMNS])))
+    for evaluation_id, field, value, level in rows:
+        if field in LEVEL_COLUMNS:
+            out[evaluation_id][LEVEL_COLUMNS[field]] = level
+        else:
+            out[evaluation_id][POINT_COLUMNS[field]] = value
     return out
 
 
-async def _roll_up(s: AsyncSession, grid: int, batch: int | None) -> None:
-    """Add the facts of one refresh (every fact when batch is None) to the buckets of each dimension."""
+def _sum_columns(sign: int = 1) -> list[Any]:
+    out: list[Any] = []
+    for name in LEVEL_COLUMNS.values():
+        column = getattr(EvaluationFact, name)
+        out += [sign * func.sum(case((column == level, 1), else_=0)) for level in (0, 1, 2)]
+    for name in POINT_COLUMNS.values():
+        column = getattr(EvaluationFact, name)
+        out += [sign * func.coalesce(func.sum(column), 0), sign * func.count(column)]
+    return out
+
+
+async def _roll_up(s: AsyncSession, grid: int, which: Any, *, sign: int = 1) -> None:
+    """Add the facts `which` selects to the buckets of each dimension (sign -1: take them out)."""
     for dimension, key_column in _KEYS.items():
         key = func.coalesce(cast(key_column, String), "")
         bucket = _bucket(s, grid)
         rows = select(literal(grid), bucket, EvaluationFact.agency_id, literal(dimension.value), key,
-                      func.count(), *_sum_columns()).group_by(bucket, EvaluationFact.agency_id, key)
-        rows = rows.where(EvaluationFact.batch == batch) if batch is not None else rows.where(literal(True))
+                      sign * func.count(), *_sum_columns(sign)).group_by(bucket, EvaluationFact.agency_id, key)
+        rows = rows.where(which)
         columns = ["grid", "bucket", "agency_id", "dimension", "key", "evaluations", *_SUMS]
         stmt = dialect_insert(s, FactBucket).from_select(columns, rows)
         added = {c: getattr(FactBucket, c) + getattr(stmt.excluded, c) for c in ["evaluations", *_SUMS]}

@@ -168,6 +168,12 @@ class Dossier(Base):
     received_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
     returned_on: Mapped[date | None] = mapped_column(Date)
+    # Each participating unit's step, [{"unit": "…", "due_on": "YYYY-MM-DD", "done_on": "YYYY-MM-DD"}],
+    # as the import or API supplied it (indicator 2); None: not supplied, indicator 2 not measured.
+    unit_steps: Mapped[list[Any] | None]
+    online: Mapped[bool | None]  # submitted online (trực tuyến); None: not said (indicator 9)
+    # Legal exceptions staff recorded (indicators 3 and 4): DossierExceptions.to_json() + "by", "at".
+    exceptions: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -189,6 +189,8 @@ def _advance(flow: Flow, session: Session, index: int, out: _Out) -> Session:
     for step in flow.steps[index:]:
         if not holds(step.when, lambda sid: _answer_of(flow, session, sid)):
             continue
+        if step.asks and not flow.asks_on(step, session.channel):
+            continue  # not a kiosk question: the counter asks the flow's short set
         if step.asks:
             out.say(step)
             return replace(session, step_id=step.id, attempts=0)

@@ -22,6 +22,7 @@ class StepKind(StrEnum):
 
 
 SCREEN_CHANNELS = frozenset({"web", "kiosk"})  # channels that show a step as a page
+KIOSK = "kiosk"  # the counter tablet: asks only the steps a flow marks ``kiosk: true`` (Flow.asks_on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class Step:
     optional: bool = False
     level_field: bool = False  # the written field stores a canonical level
     digits: Digits = Digits.POSITION  # what a typed digit or button code means (from the scale)
+    kiosk: bool | None = None  # asked on the counter kiosk (YAML ``kiosk: true``); None: not marked
 
     @property
     def asks(self) -> bool:
@@ -110,6 +112,17 @@ class Flow:
 
     def index(self, step_id: str) -> int:
         return next(i for i, step in enumerate(self.steps) if step.id == step_id)
+
+    def asks_on(self, step: Step, channel: str) -> bool:
+        """Whether ``step`` is asked on ``channel``. Every channel asks every step but the kiosk: a
+        citizen at the counter answers the steps the flow marks ``kiosk: true``; in a flow that marks
+        none true, the short set: the steps writing a satisfaction field (the overall rating, the
+        officer), less those marked ``kiosk: false``."""
+        if channel != KIOSK or not step.asks:
+            return step.asks
+        if step.kiosk is not None:
+            return step.kiosk
+        return not any(s.kiosk for s in self.steps) and (step.writes or "").startswith("satisfaction.")
 
     def lang_for(self, lang: str) -> str:
         """``lang`` when the flow speaks it, else Vietnamese."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from survey_flows.errors import FlowInvalid, UnknownFlow
 from survey_flows.flow import Flow, Step
-from survey_flows.i18n import Localized
+from survey_flows.i18n import Localized, Words, check_text
 from survey_flows.problems import Problem
 from survey_flows.schema import Schema
 from survey_flows.schema_loader import load_schema, localized
@@ -48,15 +48,21 @@ def validate_files(paths: Iterable[str | Path], schema: Schema) -> list[Problem]
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 1, f"cannot read file: {exc}"))
+            problems.append(_problem(str(path), "cannot read file: {error}", error=exc))
             continue
         flow, found = read_flow(text, str(path), schema)
         problems.extend(found)
         if flow is not None and flow.id in seen:
-            problems.append(Problem(str(path), 1, f"flow id {flow.id!r} is already used by {seen[flow.id]}"))
+            problems.append(_problem(str(path), "flow id {id!r} is already used by {other}", id=flow.id,
+                                     other=seen[flow.id]))
         elif flow is not None:
             seen[flow.id] = str(path)
     return problems
+
+
+def _problem(file: str, msgid: str, **values: object) -> Problem:
+    """A problem with a whole file (line 1) in the checker catalog's English and Vietnamese."""
+    return Problem(file, 1, check_text("en", msgid, **values), check_text("vi", msgid, **values))
 
 
 def _resolve(source: str | Path) -> Path:
@@ -78,7 +84,7 @@ def read_flow(text: str, file: str, schema: Schema) -> tuple[Flow | None, list[P
     found.problems.extend(problems)
     data = located.data
     if not isinstance(data, dict):
-        found.add((), "a flow must be a mapping with id, version, name, languages and steps")
+        found.say((), "a flow must be a mapping with id, version, name, languages and steps")
         return None, found.problems
     found.unknown_keys(data, HEADER_KEYS, (), "")
     flow = _header(found, data, schema)
@@ -90,26 +96,26 @@ def read_flow(text: str, file: str, schema: Schema) -> tuple[Flow | None, list[P
 def _header(found: Findings, data: dict[str, Any], schema: Schema) -> Flow:
     for key in ("id", "version", "name", "languages", "steps"):
         if key not in data:
-            found.add((), f"missing {key!r}")
+            found.say((), "missing {key!r}", key=key)
     fid = data.get("id")
     if "id" in data and not (isinstance(fid, str) and _ID.fullmatch(fid)):
-        found.add(("id",), f"id must be lower-case letters, digits, '-', '_' or '.', not {fid!r}")
+        found.say(("id",), "id must be lower-case letters, digits, '-', '_' or '.', not {fid!r}", fid=fid)
     languages = _languages(found, data.get("languages", ["vi"]))
     attempts = data.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        found.add(("max_attempts",), f"max_attempts must be a positive integer, not {attempts!r}")
+        found.say(("max_attempts",), "max_attempts must be a positive integer, not {value!r}", value=attempts)
         attempts = DEFAULT_MAX_ATTEMPTS
-    name = localized(found, data["name"], ("name",), "name", languages) if "name" in data else Localized(())
+    name = localized(found, data["name"], ("name",), Words("name", "tên (name)"), languages) if "name" in data else Localized(())
     return Flow(id=str(fid), version=str(data.get("version", "")), name=name, languages=languages,
                 max_attempts=attempts, steps=(), schema=schema, source=found.file)
 
 
 def _languages(found: Findings, value: object) -> tuple[str, ...]:
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-        found.add(("languages",), "languages must be a list of language codes, e.g. [vi, en]")
+        found.say(("languages",), "languages must be a list of language codes, e.g. [vi, en]")
         return ("vi",)
     if value[0] != "vi":
-        found.add(("languages",), "languages must start with 'vi' (citizens read Vietnamese first)")
+        found.say(("languages",), "languages must start with 'vi' (citizens read Vietnamese first)")
     return tuple(dict.fromkeys(value))
 
 
@@ -124,15 +130,15 @@ def _steps(found: Findings, value: object, schema: Schema, languages: tuple[str,
     for index, item in enumerate(items):
         path = ("steps", index)
         if not isinstance(item, dict):
-            found.add(path, f"step {index + 1} must be a mapping with id, kind and text")
+            found.say(path, "step {n} must be a mapping with id, kind and text", n=index + 1)
             continue
         spec = item
         sid = spec.get("id")
         if not isinstance(sid, str) or not sid:
-            found.add(path, f"step {index + 1} has no id")
+            found.say(path, "step {n} has no id", n=index + 1)
             sid = f"#{index + 1}"
         elif sid in first_line:
-            found.add(path + ("id",), f"duplicate step id {sid!r} (first at line {first_line[sid]})")
+            found.say(path + ("id",), "duplicate step id {sid!r} (first at line {line})", sid=sid, line=first_line[sid])
         first_line.setdefault(sid, found.located.line(*path, "id"))
         later = {s for s in ids[index:] if isinstance(s, str)}
         step = read_step(ctx, spec, path, sid, later - set(ctx.earlier))
@@ -140,5 +146,5 @@ def _steps(found: Findings, value: object, schema: Schema, languages: tuple[str,
         if step is not None:
             steps.append(step)
     if items and not any(step.asks for step in steps):
-        found.add(("steps",), "the flow asks nothing: add a step that is not a message")
+        found.say(("steps",), "the flow asks nothing: add a step that is not a message")
     return tuple(steps)

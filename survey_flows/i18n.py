@@ -67,17 +67,57 @@ def _tidy(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _catalog(lang: str) -> dict[str, str]:
+def _catalog(lang: str, domain: str = DOMAIN) -> dict[str, str]:
     """msgid -> msgstr for one language, read from the shipped .po file."""
-    ref = resources.files("survey_flows") / "locales" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    ref = resources.files("survey_flows") / "locales" / lang / "LC_MESSAGES" / f"{domain}.po"
     with ref.open("rb") as handle:
-        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+        catalog = read_po(handle, locale=lang, domain=domain)
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
 
 
 def catalog_ids(lang: str) -> dict[str, str]:
     """Every translated msgid of ``lang`` (a copy, for tests and tools)."""
     return dict(_catalog(lang))
+
+
+CHECKS = "checks"  # the flow checker's messages (locales/*/LC_MESSAGES/checks.po)
+
+
+class Words(str):
+    """A piece of a checker message: its English as the string, its Vietnamese in ``vi``.
+
+    ``Words("step 'x': ", "câu 'x': ")`` goes into a message's ``{where}``; ``then`` appends.
+    """
+
+    vi: str
+
+    def __new__(cls, en: str, vi: str) -> Words:
+        words = super().__new__(cls, en)
+        words.vi = vi
+        return words
+
+    def then(self, en: str, vi: str) -> Words:
+        return Words(str(self) + en, self.vi + vi)
+
+
+def vi_of(text: str) -> str:
+    """The Vietnamese of a ``Words``; any other text as it is."""
+    return text.vi if isinstance(text, Words) else text
+
+
+def check_text(lang: str, msgid: str, **values: object) -> str:
+    """A flow checker message in ``lang`` (vi or en) from the ``checks`` catalog, filled with ``values``
+    (a ``Words`` value in its Vietnamese for vi)."""
+    table = _catalog(lang if lang in CATALOG_LANGS else DEFAULT_LANG, CHECKS)
+    text = table.get(msgid, msgid)
+    if lang == "vi":
+        values = {k: vi_of(v) if isinstance(v, Words) else v for k, v in values.items()}
+    return text.format(**values)
+
+
+def check_ids(lang: str) -> dict[str, str]:
+    """Every msgid of the checker's catalog in ``lang`` (a copy, for tests)."""
+    return dict(_catalog(lang, CHECKS))
 
 
 def gettext(lang: str, msgid: str, **values: object) -> str:

@@ -162,12 +162,27 @@ def _yes_or_no(options: tuple[Option, ...], folded: str) -> Option | None:
 
 def _number(step: Step, text: str, folded: str) -> Parsed:
     # fold() drops edge punctuation, which would turn "-1" into "1".
-    count = None if text.strip().startswith("-") else words.count_in(folded)
+    count = None if text.strip().startswith("-") else words.count_in(folded, loose=True)
     low = step.minimum if step.minimum is not None else 0
-    if count is None or count < low or (step.maximum is not None and count > step.maximum):
+    if count is None:
+        return _at_least(step, folded, low)
+    if count < low or (step.maximum is not None and count > step.maximum):
         return INVALID
     points = step.points_for(count) if step.thresholds else count
     return Parsed(answer=AnswerValue(value=points)) if points is not None else INVALID
+
+
+def _at_least(step: Step, folded: str, low: int) -> Parsed:
+    """ "nhiều lần" on a step that scores counts: its points when every count it may mean scores the same
+    (indicator 3: 2 or more contacts score 0); otherwise the count matters, and it is asked again."""
+    least = words.at_least_in(folded)
+    if least is None or not step.thresholds:
+        return INVALID
+    high = step.maximum if step.maximum is not None else max(least, *(t.high or t.low for t in step.thresholds)) + 1
+    points = {step.points_for(n) for n in range(max(least, low), high + 1)}
+    if len(points) != 1 or None in points:
+        return INVALID
+    return Parsed(answer=AnswerValue(value=points.pop()))
 
 
 def _reasons(step: Step, folded: str, *, digits_only: bool = False) -> Parsed:

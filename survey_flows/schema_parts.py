@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from survey_flows.i18n import Localized
+from survey_flows.i18n import Localized, vi_of
 from survey_flows.yamlpos import Findings, Path_
 
 SCHEMA_LANGS = ("vi", "en")
@@ -16,12 +16,12 @@ def localized(found: Findings, value: Any, path: Path_, what: str,
     """A ``{vi: …, en: …}`` text; every language in ``languages`` must be present."""
     if not isinstance(value, dict) or not value:
         found.add(path, f"{what} must be a mapping of languages, e.g. {{vi: \"…\", en: \"…\"}}",
-                  f"{what}: phải ghi theo ngôn ngữ, ví dụ {{vi: \"…\", en: \"…\"}}")
+                  f"{vi_of(what)}: phải ghi theo ngôn ngữ, ví dụ {{vi: \"…\", en: \"…\"}}")
         return Localized(())
     table = value
     for lang in languages:
         if not (isinstance(table.get(lang), str) and table[lang].strip()):
-            found.add(path, f"{what} lacks language {lang!r}", f"{what}: thiếu bản ngôn ngữ {lang!r}")
+            found.add(path, f"{what} lacks language {lang!r}", f"{vi_of(what)}: thiếu bản ngôn ngữ {lang!r}")
     return Localized.of({k: v for k, v in table.items() if isinstance(v, str)})
 
 

@@ -18,7 +18,7 @@ def read_when(found: Findings, value: Any, path: Path_, where: str,
     ``later`` holds this step's id and every id after it.
     """
     if not isinstance(value, dict) or not value:
-        found.add(path, f"{where}when must be a mapping")
+        found.say(path, "{where}when must be a mapping", where=where)
         return None
     for group, make in (("all", AllOf), ("any", AnyOf)):
         if group in value:
@@ -29,10 +29,10 @@ def read_when(found: Findings, value: Any, path: Path_, where: str,
 def _group(found: Findings, value: dict[str, Any], group: str, make: type[AllOf] | type[AnyOf], path: Path_,
            where: str, earlier: dict[str, bool], later: set[str]) -> Condition | None:
     if len(value) != 1:
-        found.add(path, f"{where}when with {group!r} takes no other key")
+        found.say(path, "{where}when with {group!r} takes no other key", where=where, group=group)
     items = value[group]
     if not isinstance(items, list) or not items:
-        found.add(path + (group,), f"{where}{group!r} must be a non-empty list")
+        found.say(path + (group,), "{where}{group!r} must be a non-empty list", where=where, group=group)
         return None
     parts = [read_when(found, item, path + (group, i), where, earlier, later) for i, item in enumerate(items)]
     if any(part is None for part in parts):
@@ -47,7 +47,7 @@ def _checks(found: Findings, value: dict[str, Any], path: Path_, where: str,
         return None
     tests = [key for key in value if key != "step"]
     if not tests:
-        found.add(path, f"{where}when needs a test ({TESTS})")
+        found.say(path, "{where}when needs a test ({tests})", where=where, tests=TESTS)
         return None
     checks = [_check(found, cast(str, step), key, value[key], path + (key,), where) for key in tests]
     if any(check is None for check in checks):
@@ -58,13 +58,13 @@ def _checks(found: Findings, value: dict[str, Any], path: Path_, where: str,
 def _known_step(found: Findings, step: Any, path: Path_, where: str,
                 earlier: dict[str, bool], later: set[str]) -> bool:
     if not isinstance(step, str):
-        found.add(path, f"{where}when needs 'step' (the id of an earlier step)")
+        found.say(path, "{where}when needs 'step' (the id of an earlier step)", where=where)
     elif step in later:
-        found.add(path, f"{where}when refers to step {step!r}, which does not come before it")
+        found.say(path, "{where}when refers to step {step!r}, which does not come before it", where=where, step=step)
     elif step not in earlier:
-        found.add(path, f"{where}when refers to unknown step {step!r}")
+        found.say(path, "{where}when refers to unknown step {step!r}", where=where, step=step)
     elif not earlier[step]:
-        found.add(path, f"{where}when refers to step {step!r}, which records no answer")
+        found.say(path, "{where}when refers to step {step!r}, which records no answer", where=where, step=step)
     else:
         return True
     return False
@@ -72,21 +72,21 @@ def _known_step(found: Findings, step: Any, path: Path_, where: str,
 
 def _check(found: Findings, step: str, key: str, argument: Any, path: Path_, where: str) -> Check | None:
     if key not in Test.__members__.values():
-        found.add(path, f"{where}unknown when test {key!r} (expected one of: {TESTS})")
+        found.say(path, "{where}unknown when test {key!r} (expected one of: {tests})", where=where, key=key, tests=TESTS)
         return None
     test = Test(key)
     if test is Test.ANSWERED:
         if not isinstance(argument, bool):
-            found.add(path, f"{where}'answered' must be true or false")
+            found.say(path, "{where}'answered' must be true or false", where=where)
             return None
         return Check(step, test, argument)
     if test in (Test.LEVEL_IN, Test.VALUE_IN):
         if not (isinstance(argument, list) and argument and all(_is_int(a) for a in argument)):
-            found.add(path, f"{where}{key!r} must be a non-empty list of integers")
+            found.say(path, "{where}{key!r} must be a non-empty list of integers", where=where, key=key)
             return None
         return Check(step, test, tuple(argument))
     if not _is_int(argument):
-        found.add(path, f"{where}{key!r} must be an integer")
+        found.say(path, "{where}{key!r} must be an integer", where=where, key=key)
         return None
     return Check(step, test, argument)
 

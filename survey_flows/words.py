@@ -34,6 +34,16 @@ NUMBER_WORDS = {
     "bảy": 7, "bay": 7, "tám": 8, "tam": 8, "chín": 9, "chin": 9, "mười": 10, "muoi": 10,
 }
 ZERO_PHRASES = frozenset({"khong lan nao", "chua lan nao", "khong co lan nao", "none", "never"})
+# Counts said without their number, as the least they mean (without diacritics): "nhiều lần" is more than
+# once. Only a number step whose points are the same for every count from there on reads them
+# (indicator 3: 2 or more contacts score 0); never a choice, where "2" would be an option's code.
+AT_LEAST_PHRASES = {
+    "nhieu lan": 2, "nhieu": 2, "rat nhieu lan": 2, "nhieu lan lam": 2, "vai lan": 2, "may lan roi": 2,
+    "hon mot lan": 2, "hon 1 lan": 2, "nhieu hon mot lan": 2, "nhieu hon 1 lan": 2, "di lai nhieu lan": 2,
+    "lien he nhieu lan": 2, "many times": 2, "several times": 2, "more than once": 2,
+}
+# Words around a count that change nothing: "1 lần thôi", "chỉ 1 lần", "có 2 lần".
+_ONLY = re.compile(r"^(?:chi|co|chi co)\s+|\s+(?:thoi|thoi a|a|only)$")
 _COUNT = re.compile(r"(?P<n>\d{1,4}|[a-z]+)(?:\s+(?:lan|times?|l))?")
 
 
@@ -65,9 +75,12 @@ def without_courtesy(folded: str) -> str:
     return _COURTESY.sub("", folded).strip(_EDGE)
 
 
-def count_in(folded: str) -> int | None:
-    """A whole number said as digits or words: "2", "2 lần", "hai", "không lần nào"."""
+def count_in(folded: str, *, loose: bool = False) -> int | None:
+    """A whole number said as digits or words: "2", "2 lần", "hai", "không lần nào"; `loose` (a number
+    step's reply, not a choice) also takes "1 lần thôi", "chỉ 1 lần"."""
     bare = plain(folded)
+    if loose:
+        bare = _ONLY.sub("", _ONLY.sub("", bare))
     if bare in ZERO_PHRASES:
         return 0
     match = _COUNT.fullmatch(bare)
@@ -75,3 +88,8 @@ def count_in(folded: str) -> int | None:
         return None
     token = match["n"]
     return int(token) if token.isdigit() else NUMBER_WORDS.get(token)
+
+
+def at_least_in(folded: str) -> int | None:
+    """The least count a phrase without a number means ("nhiều lần" → 2), or None."""
+    return AT_LEAST_PHRASES.get(_ONLY.sub("", plain(folded)))

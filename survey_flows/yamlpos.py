@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from survey_flows.i18n import check_text, vi_of
 from survey_flows.problems import Problem
 
 Path_ = tuple[str | int, ...]
@@ -112,29 +113,33 @@ class Findings:
         """A problem at ``path``'s line: ``message`` in English, ``vi`` in Vietnamese (optional)."""
         self.problems.append(Problem(self.file, self.located.line(*path), message, vi))
 
+    def say(self, path: Path_, msgid: str, **values: object) -> None:
+        """A problem at ``path``'s line in the checker catalog's English and Vietnamese."""
+        self.add(path, check_text("en", msgid, **values), check_text("vi", msgid, **values))
+
     def mapping(self, value: Any, path: Path_, what: str) -> dict[Any, Any]:
         """``value`` if it is a mapping, else a problem and an empty dict."""
         if isinstance(value, dict):
             return value
         if value is not None:
-            self.add(path, f"{what} must be a mapping", f"{what}: phải là một bảng khóa–giá trị (mapping)")
+            self.add(path, f"{what} must be a mapping", f"{vi_of(what)}: phải là một bảng khóa–giá trị (mapping)")
         return {}
 
     def sequence(self, value: Any, path: Path_, what: str) -> list[Any]:
         """``value`` if it is a list, else a problem and an empty list."""
         if isinstance(value, list):
             return value
-        self.add(path, f"{what} must be a list", f"{what}: phải là một danh sách")
+        self.add(path, f"{what} must be a list", f"{vi_of(what)}: phải là một danh sách")
         return []
 
     def integer(self, value: Any, path: Path_, what: str) -> int | None:
         """``value`` if it is an int (not a bool), else a problem and None."""
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        self.add(path, f"{what} must be an integer, not {value!r}", f"{what}: phải là số nguyên, không phải {value!r}")
+        self.add(path, f"{what} must be an integer, not {value!r}", f"{vi_of(what)}: phải là số nguyên, không phải {value!r}")
         return None
 
     def unknown_keys(self, data: dict[str, Any], allowed: frozenset[str], path: Path_, where: str) -> None:
         for key in data:
             if key not in allowed:
-                self.add(path + (key,), f"{where}unknown key {key!r}", f"{where}khóa không hợp lệ {key!r}")
+                self.add(path + (key,), f"{where}unknown key {key!r}", f"{vi_of(where)}khóa không hợp lệ {key!r}")

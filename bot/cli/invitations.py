@@ -38,7 +38,8 @@ async def slip(settings: Settings, code: str, output: Path, *, now: datetime) ->
             survey = await find_survey(s, token=invitation.token)
             assert survey is not None  # send_survey has just made or found it
             names = await dossier_names(s, survey.dossier_id)
-    paper = Slip(invitation.dossier_code, names.get("procedure", ""), names.get("agency", ""), invitation.link)
+    paper = Slip(invitation.dossier_code, names.get("procedure", ""), names.get("agency", ""), invitation.link,
+                 invitation.expires_at)
     click.echo(f"{say('label.slip_written')}: {write_slip(paper, output)}")
 
 

@@ -295,7 +295,7 @@ def flows_validate(paths: tuple[Path, ...]) -> None:
 
     problems = validate_files(list(paths), load_schema())
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(problem.bilingual())  # Vietnamese / English, from the checker's catalog
     if problems:
         click.echo(say("flows_problems", count=len(problems)), err=True)
         sys.exit(2)
@@ -462,6 +462,9 @@ from bot.cli.scores import COMMANDS as _SCORE_COMMANDS  # noqa: E402 - after `ma
 
 for _command in _SCORE_COMMANDS:
     main.add_command(_command)
+from bot.cli.schema import schema as _schema  # noqa: E402 - after `main` and `settings_of` exist
+
+main.add_command(_schema)
 
 
 

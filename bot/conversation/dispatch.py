@@ -57,6 +57,7 @@ class Policy:
     # Sends of one process whose outcome is not committed yet, at most. A SIGKILL repeats exactly
     # those the provider had taken (Telegram, Twilio and Zalo take no key of ours), so 1 bounds the
     # repeats at one message per killed process: each outcome is committed before the next send.
+    # Questions edited in place are not counted: made again, an edit shows nothing new.
     in_flight: int = 1
 
     def delay(self, attempts: int, retry_after: float | None) -> float:
@@ -84,6 +85,7 @@ class Dispatcher:
         self._on_final, self._guard = on_final, guard
         self.alerts = Alerts()  # account-level refusals told to the operators
         self._wake = asyncio.Event()
+        self._next_due: datetime | None = None  # the queue's next due time, as the last empty claim saw it
 
     def wake(self) -> None:
         """New work was committed: look now instead of at the next tick."""
@@ -92,21 +94,23 @@ class Dispatcher:
     async def run(self) -> None:
         """Drain until cancelled; sleep until woken, the next due row, or the idle tick."""
         while True:
+            # Cleared before the drain looks: a commit that wakes it meanwhile is seen at once, not
+            # at the next idle tick (clearing after the drain lost such a wake-up for up to `idle`).
+            self._wake.clear()
             try:
                 await self.drain()
-                pause = await self._pause()
+                pause = self._pause()
             except Exception:  # the loop must outlive a database hiccup; the row stays queued
                 log.exception("outbox drain failed")
                 pause = self._policy.idle
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
             except TimeoutError:
                 pass
 
-    async def _pause(self) -> float:
-        async with self._db.grouped() as s:
-            due = await next_due(s)
+    def _pause(self) -> float:
+        """Until the next due row (read when the drain found nothing more), at most `idle`."""
+        due = self._next_due
         if due is None:
             return self._policy.idle
         return min(self._policy.idle, max(0.0, (due - self._clock()).total_seconds()))
@@ -120,17 +124,24 @@ class Dispatcher:
 
     async def drain_once(self) -> int:
         """Claim one batch, send what the limits allow, record every outcome."""
-        # Short transactions, committed with the webhooks' turns (SQLite group commit).
+        # One short transaction claims the rows and takes their limits' tokens (committed with the
+        # webhooks' turns: SQLite group commit); a failure leaves neither.
         async with self._db.grouped() as s:
             rows = await claim_due(s, now=self._clock(), lease=self._policy.lease, limit=self._policy.batch)
-        if not rows:
-            return 0
-        ready = await self._admit(rows)
-        # Each outcome is committed as soon as its send returns, and at most `in_flight` sends are
-        # out at once: a crash then repeats at most that many messages, never a finished batch.
+            if not rows:
+                self._next_due = await next_due(s)  # for run()'s pause: no transaction of its own
+                return 0
+            ready = await self._admit(s, rows)
+        # Each outcome is committed as soon as its send returns, and at most `in_flight` new messages
+        # are out at once: a crash then repeats at most that many, never a finished batch. A question
+        # edited in place goes at once (one person's rows are claimed one at a time, in order): made
+        # again after a crash it changes nothing on screen ("message is not modified" counts as sent).
         window = asyncio.Semaphore(self._policy.in_flight)
 
         async def one(row: Claimed) -> None:
+            if row.payload.get("replaces"):
+                await self._send_and_record(row)
+                return
             async with window:
                 await self._send_and_record(row)
 
@@ -140,13 +151,12 @@ class Dispatcher:
     async def _send_and_record(self, row: Claimed) -> None:
         await self._record([await self._send(row)])
 
-    async def _admit(self, rows: list[Claimed]) -> list[Claimed]:
+    async def _admit(self, s: AsyncSession, rows: list[Claimed]) -> list[Claimed]:
         """Rows the guard lets through and the shared limits allow now; the others wait or end."""
         now, ready = self._clock(), []
-        async with self._db.grouped() as s:
-            wanted = [row for row in rows if self._guard is None or await self._wanted(s, row, now)]
-            for channel in dict.fromkeys(row.channel for row in wanted):
-                ready += await self._within_limits(s, [r for r in wanted if r.channel == channel], now)
+        wanted = [row for row in rows if self._guard is None or await self._wanted(s, row, now)]
+        for channel in dict.fromkeys(row.channel for row in wanted):
+            ready += await self._within_limits(s, [r for r in wanted if r.channel == channel], now)
         return sorted(ready, key=lambda r: r.id)
 
     async def _wanted(self, s: AsyncSession, row: Claimed, now: datetime) -> bool:

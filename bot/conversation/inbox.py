@@ -50,6 +50,7 @@ from storage.locks import lock_key
 from storage.messages import queue
 from storage.provider_tokens import mark_reachable, note_activity
 from storage.reach import reopen_channel
+from storage.surveys import read_session
 from survey_flows import ChoiceReply, InvalidDossierCode, Reply, TextReply, normalize_code
 
 log = logging.getLogger(__name__)
@@ -169,20 +170,27 @@ class _Turn:
     async def choice(self) -> Applied:
         """A press, applied only while its question is the one being asked (checked under the lock)."""
         survey = await find_open_survey(self.s, channel=self.spec.name, address=self.address)
-        row = None if survey is None else await load_session(self.s, survey.id)
+        row = None
+        if survey is not None:
+            # Read once, under the survey's lock: the turn below runs on this very row.
+            await lock_key(self.s, f"survey:{survey.id}")
+            row = await read_session(self.s, survey.id)
         current = None if row is None or row.status != "active" else row.state.get("step_id")
         code = self.event.choice
         if survey is None or code is None or current is None or self.event.step not in (None, current):
             if not self.spec.acknowledges:  # where a press is acknowledged, the acknowledgement says it
                 await self.say("stale" if survey is not None else "no_survey")
             return Applied.STALE
-        await self.turn(survey, ChoiceReply(code), replaces=self.event.message)
+        await self.turn(survey, ChoiceReply(code), replaces=self.event.message, loaded=row)
         return Applied.APPLIED
 
-    async def turn(self, survey: Survey, reply: Reply, *, replaces: str | None = None) -> None:
-        """Resume the session (begin it when the invitation was answered here), in this transaction."""
+    async def turn(self, survey: Survey, reply: Reply, *, replaces: str | None = None, loaded: Any = None) -> None:
+        """Resume the session (begin it when the invitation was answered here), in this transaction.
+
+        `loaded`: the session's row, read in this transaction under the survey's lock.
+        """
         turn = await self.talk.go_on_in(self.s, survey, reply, channel=self.spec.name, address=self.address,
-                                        replaces=replaces, records_as=self.spec.records_as)
+                                        replaces=replaces, records_as=self.spec.records_as, loaded=loaded)
         if self.spec.opt_out and turn.session.status == "opted_out":
             await set_opted_out(self.s, channel=self.spec.name, address=self.address, now=self.now)
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation.alerts import follow_up_dissatisfied, register_conduct_complaint
 from bot.conversation.flows import load_revision
 from bot.conversation.surveys import start_problem
+from reports.versions import local_day, schema_on
 from storage import (
     AnswerIn,
     Database,
@@ -26,6 +27,7 @@ from storage import (
     published_revision,
     record_evaluation,
     set_survey_contact,
+    step_dates,
     upsert_contact_address,
 )
 from storage.locks import lock_key
@@ -159,15 +161,20 @@ class Conversations:
     async def reply_in(
         self, s: AsyncSession, survey: Survey, reply: Reply, *, address: str | None = None,
         expected_version: int | None = None, replaces: str | None = None, via: str | None = None,
+        loaded: Any = None,
     ) -> Turn:
         """`reply` inside the caller's transaction: load, run and save under the survey's lock.
 
         `replaces`: the provider's id of the message answered (a pressed question), which the
-        first message of this turn replaces in place on channels that can edit.
+        first message of this turn replaces in place on channels that can edit. `loaded`: the
+        session's row (`read_session`) the caller read in this transaction under the survey's
+        lock, not read again.
         """
         # One transaction and one lock: a second turn of this survey waits, then sees this one.
-        await lock_key(s, f"survey:{survey.id}")
-        row = await read_session(s, survey.id)
+        row = loaded
+        if row is None:
+            await lock_key(s, f"survey:{survey.id}")
+            row = await read_session(s, survey.id)
         if row is None:
             raise NotFound(f"survey {survey.id} has no session")
         if expected_version is not None and row.version != expected_version:
@@ -196,12 +203,12 @@ class Conversations:
         return None
 
     async def go_on_in(self, s: AsyncSession, survey: Survey, reply: Reply, *, channel: str, address: str,
-                       replaces: str | None = None, records_as: str | None = None) -> Turn:
+                       replaces: str | None = None, records_as: str | None = None, loaded: Any = None) -> Turn:
         """`reply_in`, or `begin_in` when the survey was linked or invited but never begun (a chat
         reply to the invitation starts it)."""
         via = channel if records_as else None
         try:
-            return await self.reply_in(s, survey, reply, address=address, replaces=replaces, via=via)
+            return await self.reply_in(s, survey, reply, address=address, replaces=replaces, via=via, loaded=loaded)
         except NotFound:
             return await self.begin_in(s, survey, channel=records_as or channel, address=address, via=via)
 
@@ -258,14 +265,16 @@ async def record_answers(
     flow_id: str | None, language: str, now: datetime, flow_revision: int | None = None,
 ) -> bool:
     """Write a survey's evaluation (the dossier's computed points + the answers) and apply the
-    alert rule; False when the dossier was evaluated meanwhile on another channel."""
+    alert rule; False when the dossier was evaluated meanwhile on another channel. The evaluation
+    records the schema version in force on its completion day in Vietnam (`hailong schema list`)."""
     dossier = await get_dossier(s, survey.dossier_id)
-    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on)
+    in_force = await schema_on(s, local_day(now))
+    computed = dossier_points(dossier.received_on, dossier.due_on, dossier.returned_on, step_dates(dossier))
     answers = [AnswerIn(field=f, value=points) for f, points in computed.items()] + answers
     try:
         evaluation = await record_evaluation(
             s, dossier_id=dossier.id, agency_id=dossier.agency_id, officer_id=dossier.officer_id,
-            survey_id=survey.id, channel=channel, flow_id=flow_id, schema_version=schema.version,
+            survey_id=survey.id, channel=channel, flow_id=flow_id, schema_version=in_force.version,
             language=language, completed_at=now, answers=answers, flow_revision=flow_revision,
         )
     except DuplicateEvaluation:

@@ -17,6 +17,8 @@ from bot.conversation.retention import BOUNDS as RETENTION_BOUNDS
 from bot.conversation.retention import DEFAULTS as RETENTION_DEFAULTS
 from channels.registry import names
 from reports.errors import ReportError
+from reports.official import FORM_CODE, PLACE, RECEIVING_UNIT
+from reports.official import SETTING_KEYS as OFFICIAL_SETTING_KEYS
 from survey_flows import load_schema
 from survey_flows.schema_loader import tenths
 
@@ -32,6 +34,9 @@ TELEGRAM_CHAT = re.compile(r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
 EMAIL = re.compile(r"^[^@\s,;]{1,64}@[^@\s,;]{1,190}\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[0-9][0-9 .()-]{4,28}[0-9]$")  # an office number as people write it: 028 3930 1234
 MAX_ADDRESS = 300
+#: The official report's settings (reports.official) and their longest values.
+OFFICIAL_KEYS = OFFICIAL_SETTING_KEYS
+MAX_OFFICIAL = {FORM_CODE: 40, RECEIVING_UNIT: 200, PLACE: 80}
 Problems = dict[str, tuple[str, dict[str, Any]]]
 Form = dict[str, list[str]]
 
@@ -175,6 +180,18 @@ def _contact(form: Form, problems: Problems) -> dict[str, str]:
     return values
 
 
+def _official(form: Form, problems: Problems) -> dict[str, str]:
+    """The official report's form code, receiving unit and place (each may be empty: the sheet then shows a
+    dotted blank); a form without one keeps it."""
+    values = {k: " ".join(_one(form, k).split()) for k in OFFICIAL_KEYS if k in form}
+    for key, text in values.items():
+        if len(text) > MAX_OFFICIAL[key]:
+            problems[key] = ("admin_err_too_long", {"n": MAX_OFFICIAL[key]})
+        elif any(ord(c) < 32 or c == "\x7f" for c in text):
+            problems[key] = ("admin_err_control", {})
+    return values
+
+
 def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[str, Any], Problems]:
     """The values the form asks for, and the problems (store nothing unless there are none)."""
     problems: Problems = {}
@@ -192,6 +209,7 @@ def read_settings_form(form: Form, now: datetime | None = None) -> tuple[dict[st
         "alerts": _alerts(form, problems),
     }
     values |= _contact(form, problems)
+    values |= _official(form, problems)
     for name, (low, high) in RETENTION_BOUNDS.items():  # a form without them keeps the defaults
         values[name] = _int(form, name, low, high, problems) if name in form else RETENTION_DEFAULTS[name]
     if values["zalo_zns_template_id"] and not TEMPLATE_ID.match(values["zalo_zns_template_id"]):

@@ -12,7 +12,9 @@ Every value lives under the key the rest of the code already reads in `agencies.
 - retention (bot.conversation.retention): `retention_contact_days`, `retention_comment_days`,
   `retention_delivery_days`;
 - the agency's public contact, shown on the public results page (`public_contact`): `address`,
-  `phone`, `email` (each optional, "" when not set).
+  `phone`, `email` (each optional, "" when not set);
+- the official report (reports.official): `report_form_code`, `report_receiving_unit` (the controlling
+  office the report goes to), `report_place` (the place of its date line); "" when not set.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.common.contact_rules import DEFAULT_HOURS, DEFAULT_PLAN, DEFAULT_REMIND
 from bot.common.settings import Settings
 from bot.conversation.alerts import DEFAULT_DAYS, DEFAULT_RULE
 from bot.conversation.retention import DEFAULTS as RETENTION_DEFAULTS
+from reports.official import SETTING_KEYS as OFFICIAL_KEYS
 from reports.periods import Window
 from storage import Database, audit, get_agency, update_agency_settings
 from survey_flows import Band, load_schema
@@ -33,7 +36,7 @@ from survey_flows.i18n import Localized
 KEYS = ("channel_plan", "contact_hours", "contact_days", "holidays", "survey_delay_minutes", "reminder_hours",
         "survey_ttl_hours", "zalo_zns_template_id", "sms_unicode", "rating_bands", "report_window",
         "report_cutoff_day", "alerts", "retention_contact_days", "retention_comment_days", "retention_delivery_days",
-        "address", "phone", "email")
+        "address", "phone", "email", *OFFICIAL_KEYS)
 #: The agency's own contact for citizens: public, unlike the alert recipients.
 CONTACT_KEYS = ("address", "phone", "email")
 #: Alert recipients are addresses of people: the audit records that they changed, not what to.
@@ -67,7 +70,7 @@ def current_values(stored: dict[str, Any] | None, settings: Settings) -> dict[st
         "alerts": {"rule": str(alerts.get("rule") or DEFAULT_RULE), "days": int(alerts.get("days") or DEFAULT_DAYS),
                    "telegram_chat": str(alerts.get("telegram_chat") or ""), "email": str(alerts.get("email") or "")},
     } | {k: int(stored.get(k) or v) for k, v in RETENTION_DEFAULTS.items()} | {
-        k: str(stored.get(k) or "") for k in CONTACT_KEYS}
+        k: str(stored.get(k) or "") for k in (*CONTACT_KEYS, *OFFICIAL_KEYS)}
 
 
 def public_contact(stored: dict[str, Any] | None) -> dict[str, str]:

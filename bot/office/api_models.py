@@ -46,6 +46,15 @@ class _In(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+class UnitStepIn(_In):
+    """One participating unit's part of the dossier (indicator 2): its deadline and the day it finished."""
+
+    unit: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f:|]+$",
+                               description="the unit's code or name (no ':' or '|')", examples=["STP"])]
+    due_on: date
+    done_on: date
+
+
 class DossierIn(_In):
     """A dossier's fields (the CSV import's columns without code and agency)."""
 
@@ -61,6 +70,11 @@ class DossierIn(_In):
     officer_name: Name | None = None
     phone: Phone | None = None
     applicant_name: Name | None = None
+    unit_steps: list[UnitStepIn] | None = Field(
+        default=None, max_length=30,
+        description="each participating unit's deadline and completion day; indicator 2 is computed from them "
+                    "and is 'not measured' without them")
+    online: bool | None = Field(default=None, description="submitted online (trực tuyến); counts for indicator 9")
 
 
 class BatchDossierIn(DossierIn):
@@ -128,12 +142,20 @@ class Error(BaseModel):
     error: ErrorBody
 
 
+class UnitStepOut(BaseModel):
+    unit: str
+    due_on: date
+    done_on: date
+
+
 class DossierOut(BaseModel):
     code: str
     status: int
     received_on: date | None
     due_on: date | None
     returned_on: date | None
+    unit_steps: list[UnitStepOut] | None = None
+    online: bool | None = None
 
 
 class InvitationOut(BaseModel):

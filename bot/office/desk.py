@@ -25,6 +25,7 @@ from bot.office.accounts import Principal
 from bot.office.kiosks import SCANNED
 from bot.office.slips import Slip, slip_pdf, slip_png, telegram_link
 from channels.registry import spec_of
+from reports.dossier_scores import sync_exceptions
 from storage import (
     Address,
     Database,
@@ -35,14 +36,17 @@ from storage import (
     dossier_code_of_token,
     dossier_names,
 )
+from storage.dossiers import record_exceptions
 from storage.locks import lock_key
 from storage.results import agency_settings
 from storage.schedule import reach_of
 from survey_flows import InvalidDossierCode, is_evaluable, normalize_code
+from survey_flows.indicators import DossierExceptions
 
 #: What the desk offers, in the order shown; "web" (the link and QR handed over) is always there.
 CHANNELS = ("web", "sms", "zalo", "telegram")
 MAX_ENTERED = 300  # a pasted survey link is the longest thing a scanner types
+NOTE_MAX = 500  # the note that says why a legal exception applies
 SLIP_FORMATS = ("pdf", "png")
 
 
@@ -240,7 +244,7 @@ async def slip(db: Database, settings: Settings, card: DossierCard, fmt: str, *,
     invitation = await _survey(db, settings, card, actor=actor, now=now)
     async with db.transaction() as s:
         names = await dossier_names(s, card.id)
-    paper = Slip(card.code, names.get("procedure", ""), names.get("agency", ""), invitation.link)
+    paper = Slip(card.code, names.get("procedure", ""), names.get("agency", ""), invitation.link, invitation.expires_at)
     data = await asyncio.to_thread(slip_pdf if fmt == "pdf" else slip_png, paper)  # NoFont before the audit
     async with db.transaction() as s:
         await audit(s, actor=actor, action="survey.slip", subject=f"dossier:{card.code}", now=now,
@@ -261,3 +265,28 @@ async def plan_warning(db: Database, settings: Settings, agency_id: int, *, now:
     except ValueError:
         return {"hours": 60 * 24, "ttl": ttl}
     return {"hours": ceil(wait.total_seconds() / 3600), "ttl": ttl} if wait >= timedelta(hours=ttl) else None
+
+
+async def record_dossier_exceptions(db: Database, card: DossierCard, exceptions: DossierExceptions, *,
+                                    actor: str, now: datetime) -> int:
+    """Record the legal exceptions of indicators 3 and 4 on a dossier, with who and when, and re-score
+    its evaluation at once (reports change); returns how many evaluation facts changed.
+
+    A note is required when an exception is claimed (the appraisal asks why); unchecking both clears
+    them (kept as a record, with its note). DeskRefused("exception_note" / "exception_note_long").
+    """
+    note = exceptions.note.strip()
+    if len(note) > NOTE_MAX:
+        raise DeskRefused("exception_note_long", most=NOTE_MAX)
+    if (exceptions.applicant_fault or exceptions.appraisal_body) and not note:
+        raise DeskRefused("exception_note")
+    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in note):
+        raise DeskRefused("exception_note")
+    stored = DossierExceptions(exceptions.applicant_fault, exceptions.appraisal_body, note).to_json()
+    async with db.transaction() as s:
+        await record_exceptions(s, card.id, {**stored, "by": actor, "at": now.isoformat()})
+        changed = await sync_exceptions(s, [card.id])
+        await audit(s, actor=actor, action="dossier.exceptions", subject=f"dossier:{card.code}", now=now,
+                    detail={"applicant_fault": exceptions.applicant_fault,
+                            "appraisal_body": exceptions.appraisal_body, "rescored": changed})
+    return changed

@@ -21,7 +21,7 @@ from bot.conversation.schedule import schedule_survey
 from bot.conversation.surveys import Invitation, send_survey
 from bot.office.api_models import BatchIn, DossierIn
 from bot.office.dossiers import write_rows
-from bot.office.importer import RowError, check_row
+from bot.office.importer import STEP_SEPARATOR, RowError, UnitStep, check_row
 from bot.office.slips import telegram_link
 from storage import (
     Agency,
@@ -40,7 +40,7 @@ from survey_flows import DossierStatus, InvalidDossierCode, normalize_code
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELDS = ("status", "received_on", "due_on", "returned_on", "field_code", "field_name", "procedure_code",
-          "procedure_name", "officer_code", "officer_name", "phone", "applicant_name")
+          "procedure_name", "officer_code", "officer_name", "phone", "applicant_name", "unit_steps", "online")
 
 
 class AgencyForbidden(HailongError):
@@ -102,7 +102,20 @@ async def scope_of(db: Database, agency: Agency) -> Scope:
 def _raw(body: BaseModel) -> dict[str, str]:
     """A validated body as the CSV import's text columns."""
     values = body.model_dump(include=set(FIELDS))
-    return {k: "" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for k, v in values.items()}
+    return {k: _text(v) for k, v in values.items()}
+
+
+def _text(value: object) -> str:
+    """One JSON value as the import's cell: dates ISO, booleans 1/0, unit steps "unit:due:done|…"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):  # unit_steps (the model refuses ':' and '|' in a unit)
+        return STEP_SEPARATOR.join(UnitStep(s["unit"], s["due_on"], s["done_on"]).to_text() for s in value)
+    return str(value)
 
 
 async def put_dossier(db: Database, agency: Agency, raw_code: str, body: DossierIn, *, now: datetime) -> dict[str, Any]:
@@ -183,7 +196,8 @@ async def dossier_json(db: Database, agency: Agency, code: str) -> dict[str, Any
     """The dossier as the API shows it."""
     dossier = await own_dossier(db, await scope_of(db, agency), code)
     return {"code": dossier.code, "status": dossier.status, "received_on": _day(dossier.received_on),
-            "due_on": _day(dossier.due_on), "returned_on": _day(dossier.returned_on)}
+            "due_on": _day(dossier.due_on), "returned_on": _day(dossier.returned_on),
+            "unit_steps": dossier.unit_steps, "online": dossier.online}
 
 
 async def mark_returned(db: Database, settings: Settings, agency: Agency, raw_code: str, returned_on: date | None,

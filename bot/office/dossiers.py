@@ -114,7 +114,9 @@ async def _write_batch(s: AsyncSession, rows: Sequence[DossierRow], now: datetim
             due_on=row.due_on, returned_on=row.returned_on,
             procedure_id=procedure_ids.get(row.names.get("procedure_code", "")),
             officer_id=officer_ids.get((agency_ids[row.agency_code], row.names.get("officer_code", ""))),
-            contact_id=contact_ids[row.phone] if row.phone else None)
+            contact_id=contact_ids[row.phone] if row.phone else None,
+            unit_steps=None if row.unit_steps is None else [step.to_json() for step in row.unit_steps],
+            online=row.online)
     created = await write_dossiers(s, list(dossiers.values()), now=now)
     for row in rows:
         outcome = "created" if row.code in created else "updated"

@@ -110,24 +110,38 @@ def scored_questions(flow: Flow) -> frozenset[tuple[Any, ...]]:
 
 
 async def list_flows(db: Database, schema: Schema) -> list[FlowSummary]:
-    """Every flow an admin may edit: the shipped ones and any with saved revisions."""
+    """Every flow an admin may edit: the shipped ones and any with saved revisions (new flows too)."""
     async with db.transaction() as s:
         edited = await edited_flows(s)
+        sources = {flow_id: await flow_source(s, flow_id, latest) for flow_id, (_, latest) in edited.items()
+                   if flow_id not in shipped_flows()}
     out = []
     for flow_id in sorted(set(shipped_flows()) | set(edited)):
         current, latest = edited.get(flow_id, (0, 0))
+        names = (flow_id, flow_id)
         try:
-            flow = load_flow(flow_id, schema)
-            names = flow.name.get("vi"), flow.name.get("en")
+            flow = load_flow(flow_id, schema) if flow_id in shipped_flows() else None
         except FlowError:
-            names = (flow_id, flow_id)
+            flow = None
+        if flow is None and sources.get(flow_id):
+            flow, _ = check_source(flow_id, sources[flow_id] or "", schema)
+        if flow is not None:
+            names = flow.name.get("vi"), flow.name.get("en")
         out.append(FlowSummary(flow_id, names[0], names[1], current, latest, flow_id in shipped_flows()))
     return out
 
 
 def is_editable(flow_id: str) -> bool:
-    """Only shipped flows have a revision 0 to start from (new flows are not made here)."""
+    """Whether a flow ships (it has a revision 0 to start from); see `exists` for flows made here."""
     return flow_id in shipped_flows()
+
+
+async def exists(db: Database, flow_id: str) -> bool:
+    """Whether the flow ships or has saved revisions (a flow made in the editor)."""
+    if is_editable(flow_id):
+        return True
+    async with db.transaction() as s:
+        return bool(await flow_revisions(s, flow_id))
 
 
 async def source_of(db: Database, flow_id: str, revision: int | None = None) -> tuple[int, str]:
@@ -135,6 +149,9 @@ async def source_of(db: Database, flow_id: str, revision: int | None = None) -> 
     async with db.transaction() as s:
         if revision is None:
             revision = await published_revision(s, flow_id)
+            if revision == 0 and not is_editable(flow_id):  # a new flow not published yet: its newest draft
+                rows = await flow_revisions(s, flow_id)
+                revision = rows[0].revision if rows else 0
         text = shipped_source(flow_id) if revision == 0 else await flow_source(s, flow_id, revision)
     if text is None:
         raise EditorRefused("flows_no_revision", revision=revision)
@@ -181,7 +198,9 @@ async def publish(db: Database, schema: Schema, settings: Settings, *, flow_id: 
             raise EditorRefused("flows_no_revision", revision=revision)
         try:
             target = await load_revision(s, flow_id, revision, schema)
-            live = await load_revision(s, flow_id, current, schema)
+            # A flow made in the editor and never published has nothing live: no survey used it yet.
+            new = current == 0 and not is_editable(flow_id)
+            live = target if new else await load_revision(s, flow_id, current, schema)
         except (FlowError, NotFound):
             raise EditorRefused("flows_not_loadable", revision=revision) from None
         scored_changed = scored_questions(target) != scored_questions(live)

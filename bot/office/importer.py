@@ -21,9 +21,15 @@ from survey_flows import DossierStatus, InvalidDossierCode, normalize_code
 COLUMNS = (
     "code", "agency_code", "status", "received_on", "due_on", "returned_on", "agency_name",
     "field_code", "field_name", "procedure_code", "procedure_name", "officer_code",
-    "officer_name", "phone", "applicant_name",
+    "officer_name", "phone", "applicant_name", "unit_steps", "online",
 )
 REQUIRED = COLUMNS[:4]
+NAME_COLUMNS = COLUMNS[6:13] + ("applicant_name",)  # written to the directory (agency, field, …) by name
+#: unit_steps: "unit:due_on:done_on" per participating unit, steps separated by "|".
+STEP_SEPARATOR, STEP_PART = "|", ":"
+STEPS_MAX = 30
+_ONLINE = {"1": True, "0": False, "có": True, "không": False, "co": True, "khong": False, "yes": True,
+           "no": False, "true": True, "false": False, "x": True, "trực tuyến": True, "truc tuyen": True}
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -41,6 +47,23 @@ class DossierRow:
     returned_on: date | None
     names: dict[str, str] = field(default_factory=dict)
     phone: str | None = None
+    unit_steps: tuple[UnitStep, ...] | None = None  # None: not supplied (indicator 2 not measured)
+    online: bool | None = None  # None: not said whether it was submitted online
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStep:
+    """One participating unit's part of a dossier: its deadline and the day it finished (indicator 2)."""
+
+    unit: str
+    due_on: date
+    done_on: date
+
+    def to_json(self) -> dict[str, str]:
+        return {"unit": self.unit, "due_on": self.due_on.isoformat(), "done_on": self.done_on.isoformat()}
+
+    def to_text(self) -> str:
+        return STEP_PART.join((self.unit, self.due_on.isoformat(), self.done_on.isoformat()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +203,17 @@ def check_row(line: int, raw: dict[str, str]) -> DossierRow | RowError:
         returned_on = _date(raw.get("returned_on", ""), "returned_on", required=False)
         _check_dates(status, received_on, due_on, returned_on)
         phone = _phone(raw.get("phone", ""))
+        steps = _steps(raw.get("unit_steps", ""), received_on)
+        online = _online(raw.get("online", ""))
     except InvalidDossierCode as exc:
         return RowError(line, exc.vi, exc.en)
     except _Bad as exc:
         return RowError(line, exc.vi, exc.en)
     if not raw.get("agency_code"):
         return RowError(line, "Thiếu mã cơ quan (agency_code).", "agency_code is empty.")
-    names = {k: raw[k] for k in COLUMNS[6:] if k != "phone" and raw.get(k)}
-    return DossierRow(line, code, raw["agency_code"], status, received_on, due_on, returned_on, names, phone)
+    names = {k: raw[k] for k in NAME_COLUMNS if raw.get(k)}
+    return DossierRow(line, code, raw["agency_code"], status, received_on, due_on, returned_on, names, phone,
+                      steps, online)
 
 
 class _Bad(Exception):
@@ -242,6 +268,46 @@ def _check_dates(status: int, received: date, due: date | None, returned: date |
         raise _Bad("Ngày trả trước ngày tiếp nhận.", "returned_on is before received_on.")
     if status == DossierStatus.RETURNED and returned is None:
         raise _Bad("Hồ sơ đã trả (10) cần returned_on.", "A returned dossier (10) needs returned_on.")
+
+
+def _steps(value: str, received_on: date) -> tuple[UnitStep, ...] | None:
+    """The unit_steps cell: "unit:due_on:done_on|unit:due_on:done_on"; None when empty."""
+    if not value:
+        return None
+    parts = [part.strip() for part in value.split(STEP_SEPARATOR)]
+    if len(parts) > STEPS_MAX:
+        raise _Bad(f"unit_steps: quá {STEPS_MAX} bước.", f"unit_steps: more than {STEPS_MAX} steps.")
+    steps = []
+    for number, part in enumerate(parts, start=1):
+        fields = [f.strip() for f in part.split(STEP_PART)]
+        if len(fields) != 3 or not fields[0]:
+            raise _Bad(f"unit_steps: bước {number} phải có dạng đơn_vị:hạn:ngày_hoàn_thành "
+                       "(ví dụ STP:2025-06-05:2025-06-04), các bước cách nhau bằng |.",
+                       f"unit_steps: step {number} must read unit:due_on:done_on "
+                       "(e.g. STP:2025-06-05:2025-06-04), steps separated by |.")
+        unit, due, done = fields
+        if len(unit) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in unit):
+            raise _Bad(f"unit_steps: tên đơn vị ở bước {number} quá dài hoặc có ký tự điều khiển.",
+                       f"unit_steps: the unit of step {number} is too long or holds control characters.")
+        due_on = _date(due, f"unit_steps[{number}].due_on")
+        done_on = _date(done, f"unit_steps[{number}].done_on")
+        assert due_on is not None and done_on is not None  # required: a missing date raised above
+        if due_on < received_on or done_on < received_on:
+            raise _Bad(f"unit_steps: bước {number} có ngày trước ngày tiếp nhận.",
+                       f"unit_steps: step {number} has a date before received_on.")
+        steps.append(UnitStep(unit, due_on, done_on))
+    return tuple(steps)
+
+
+def _online(value: str) -> bool | None:
+    """The online cell: 1/0, có/không, yes/no, true/false (x: yes); None when empty."""
+    if not value:
+        return None
+    try:
+        return _ONLINE[value.strip().lower()]
+    except KeyError:
+        raise _Bad(f"online '{value[:20]}' không hợp lệ: ghi 1 (nộp trực tuyến) hoặc 0 (không).",
+                   f"online '{value[:20]}' is not valid: write 1 (submitted online) or 0 (not).") from None
 
 
 def _phone(value: str) -> str | None:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +52,31 @@ ENROL_HOURS = 24  # an enrolment link works once, within this many hours
 #: Refused code lookups allowed per minute, per desk and per client address; then every lookup waits.
 LOOKUP_LIMIT, LOOKUP_WINDOW = 20, timedelta(minutes=1)
 OPEN_STATUSES = frozenset({SurveyStatus.INVITED.value, SurveyStatus.ACTIVE.value})
+# The keypad types what a dossier code holds (survey_flows.dossier): the agency id's dot-separated
+# parts of letters and digits, "-", the received date's digits, "-", and the sequence (digits after
+# an optional two letters or digits). So: the digits, "." and "-"; the letters of the desk's own
+# agency id on the main pad (its dossiers' codes start with it); every other letter one tap away.
+DIGIT_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "-")
+LETTER_KEYS = tuple(string.ascii_uppercase)
+EDIT_KEYS = ("DEL", "CLR")
+
+
+@dataclass(frozen=True, slots=True)
+class Keypad:
+    """The keys of a desk's code screen; `prefix` types the agency id and its dash in one tap."""
+
+    main: tuple[str, ...]
+    letters: tuple[str, ...]
+    prefix: str
+
+    def allows(self, key: str) -> bool:
+        return key in self.main or key in self.letters or key in EDIT_KEYS or key == self.prefix
+
+
+def keypad_for(agency_code: str) -> Keypad:
+    """The keypad of a desk of the agency with this id (e.g. "000.32.31.H29": H on the main pad)."""
+    own = tuple(sorted({c for c in agency_code.upper() if c in LETTER_KEYS}))
+    return Keypad(DIGIT_KEYS + own, tuple(c for c in LETTER_KEYS if c not in own), agency_code.upper() + "-")
 
 
 class KioskRefused(Exception):
@@ -77,6 +103,12 @@ class Desk:
     officer_photo: str | None
     timeout: int
     device: str | None = None  # SHA-256 of the enrolled tablet's secret; None until one is enrolled
+    agency_code: str = ""
+    officer_code: str | None = None
+
+    @property
+    def keypad(self) -> Keypad:
+        return keypad_for(self.agency_code)
 
     def admits(self, secret: str | None) -> bool:
         """Whether a browser holding this device secret is the desk's enrolled tablet."""
@@ -97,7 +129,7 @@ async def find_desk(db: Database, desk_id: str) -> Desk | None:
             officer = await find_officer(s, agency.id, config["officer"]) if config.get("officer") else None
             return Desk(desk_id, agency.id, agency.name, officer.name if officer else None,
                         officer.photo_url if officer else None, int(config.get("timeout", DEFAULT_TIMEOUT)),
-                        config.get("device"))
+                        config.get("device"), agency.code, officer.code if officer else None)
     return None
 
 
@@ -231,12 +263,19 @@ class DeskRow:
     agency_name: str
     officer: str | None
     enrolled: bool
+    agency_id: int = 0
+    photo: str | None = None
 
 
 async def desks_for(db: Database, agencies: frozenset[int] | None) -> list[DeskRow]:
     """The desks of the agencies a user sees (None: all), by agency and desk id."""
     async with db.transaction() as s:
-        rows = [DeskRow(desk_id, agency.code, agency.name, config.get("officer"), bool(config.get("device")))
-                for agency in await list_agencies(s) if agencies is None or agency.id in agencies
-                for desk_id, config in sorted((agency.settings or {}).get("kiosk_desks", {}).items())]
+        rows = []
+        for agency in await list_agencies(s):
+            if agencies is not None and agency.id not in agencies:
+                continue
+            for desk_id, config in sorted((agency.settings or {}).get("kiosk_desks", {}).items()):
+                officer = await find_officer(s, agency.id, config["officer"]) if config.get("officer") else None
+                rows.append(DeskRow(desk_id, agency.code, agency.name, config.get("officer"), bool(config.get("device")),
+                                    agency.id, officer.photo_url if officer else None))
     return sorted(rows, key=lambda r: (r.agency_code, r.id))

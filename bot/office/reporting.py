@@ -15,7 +15,7 @@ from bot.common.settings import Settings
 from bot.conversation.alerts import AlertRule, parse_conditions
 from bot.office.agency_settings import report_rules_of
 from reports.errors import ReportError
-from reports.export import Format, dataset, render
+from reports.export import Format, dataset, render, report_extras
 from reports.periods import Period, Window, parse_period
 from reports.results import build_results
 from storage import find_agency, update_agency_settings
@@ -68,8 +68,9 @@ async def export_report(
         else:
             results = await build_results(s, window, bands=bands, now=now, agency_id=agency_id,
                                             cutoff_day=cutoff_day)
+            extras = await report_extras(s, results)
             say(f"Đang ghi {fmt.value}… / Writing {fmt.value}…")
-            data = render(results, fmt)
+            data = render(results, fmt, extras)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     say(f"Đã ghi {output} ({len(data):,} byte) trong {time.monotonic() - started:.1f} s / "

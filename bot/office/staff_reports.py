@@ -1,5 +1,5 @@
 """Reports for signed-in staff, scoped by agency: which agencies a user may report on, the figures of
-one period, and audited exports (XLSX, CSV, the anonymous answers dataset).
+one period, and audited exports (XLSX, CSV, CSV for a Vietnamese Excel, the anonymous answers dataset).
 
 The figures are the report engine's own (`reports.results.build_results`, `reports.export`), called
 the way `hailong report` calls them; nothing is recomputed here. The rules:
@@ -19,15 +19,16 @@ from bot.common.settings import Settings
 from bot.office.accounts import Principal
 from bot.office.agency_settings import report_rules_of
 from reports.errors import ReportError
-from reports.export import Format, dataset, render
+from reports.export import Format, dataset, render, report_extras
 from reports.periods import Period, Window, current_quarter, parse_period, recent_periods
 from reports.public import quarter_rates
 from reports.results import Results, build_results
+from reports.scales import ScaleCounts
 from storage import Agency, Database, audit, find_agency, list_agencies
 from survey_flows import Band
 
 #: What a staff member may download (the page itself is the HTML form).
-EXPORT_FORMATS = (Format.XLSX, Format.CSV, Format.DATASET)
+EXPORT_FORMATS = (Format.XLSX, Format.CSV, Format.CSV_VI, Format.DATASET)
 #: The agency value that asks for every agency at once (admin only).
 ALL = "all"
 MAX_PARAM = 40  # a period name or an agency code is short; longer input is refused, never echoed whole
@@ -58,7 +59,8 @@ class Choice:
     def file_name(self, fmt: Format) -> str:
         """A download name with no character a browser or a shell would trip on."""
         kind = "dulieu-an-danh" if fmt is Format.DATASET else "bao-cao"
-        ext = "csv" if fmt is Format.DATASET else fmt.value
+        ext = "csv" if fmt in (Format.DATASET, Format.CSV_VI) else fmt.value
+        kind += "-excel-vi" if fmt is Format.CSV_VI else ""
         return _SAFE.sub("_", f"hailong-{kind}-{self.period.name}-{self.agency_code}") + f".{ext}"
 
 
@@ -146,6 +148,14 @@ async def report_results(db: Database, settings: Settings, who: Principal, choic
                                    cutoff_day=choice.cutoff_day)
 
 
+async def report_scales(db: Database, who: Principal, choice: Choice, results: Results) -> tuple[ScaleCounts, ...]:
+    """The chosen report's satisfaction answers per raw value (reports.scales); call it after report_results,
+    which brings the facts up to date."""
+    _guard(who, choice)
+    async with db.transaction() as s:
+        return (await report_extras(s, results)).scales or ()
+
+
 async def report_trend(db: Database, settings: Settings, who: Principal, choice: Choice, *,
                        quarters: int = 6) -> list[tuple[str, float | None]]:
     """(quarter, satisfaction rate) of the `quarters` quarters up to the chosen period's last one, in the
@@ -172,8 +182,9 @@ async def export_report(db: Database, settings: Settings, who: Principal, choice
         else:
             results = await build_results(s, choice.period, bands=choice.bands, now=now,
                                           agency_id=agency_id, cutoff_day=choice.cutoff_day)
+            extras = await report_extras(s, results)
     if fmt is not Format.DATASET:
-        data = await asyncio.to_thread(render, results, fmt)  # a large workbook must not stall the server
+        data = await asyncio.to_thread(render, results, fmt, extras)  # a large workbook must not stall the server
     async with db.transaction() as s:
         await audit(s, actor=who.actor, action="report.export", subject=f"agency:{choice.agency_code}", now=now,
                     detail={"period": choice.period.name, "agency": choice.agency_code, "format": fmt.value,

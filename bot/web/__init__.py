@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.web import (
     admin_audit,
+    admin_schema,
     admin_settings,
     admin_users,
     api,
@@ -15,6 +16,7 @@ from bot.web import (
     auth,
     demo,
     desk,
+    flow_forms,
     flows,
     home,
     imports,
@@ -43,7 +45,9 @@ ROUTE_TABLES: tuple[web.RouteTableDef, ...] = (
     admin_users.routes,
     admin_settings.routes,
     admin_audit.routes,
+    flow_forms.routes,  # before flows: /admin/flows/new is not a flow's id
     flows.routes,
+    admin_schema.routes,
 )
 
 

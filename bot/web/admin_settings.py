@@ -13,7 +13,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.office.agency_form import MAX_BANDS, PLAN_CHANNELS, PLAN_NONE, PLAN_SLOTS, read_settings_form
+from bot.office.agency_form import (
+    MAX_BANDS,
+    MAX_OFFICIAL,
+    OFFICIAL_KEYS,
+    PLAN_CHANNELS,
+    PLAN_NONE,
+    PLAN_SLOTS,
+    read_settings_form,
+)
 from bot.office.agency_settings import current_values, save_settings
 from bot.office.users import visible_agencies
 from bot.web.auth import current, ensure_sees, read_staff_form, refused, require, signed_in_user, staff_render
@@ -25,7 +33,7 @@ routes = web.RouteTableDef()
 RETENTION_FIELDS = ("retention_contact_days", "retention_comment_days", "retention_delivery_days")
 TEXT_FIELDS = ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours", "zalo_zns_template_id",
                "report_window", "report_cutoff_day", "alert_rule", "alert_days", "alert_telegram_chat", "alert_email",
-               *RETENTION_FIELDS, "address", "phone", "email")
+               *RETENTION_FIELDS, "address", "phone", "email", *OFFICIAL_KEYS)
 
 
 def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +43,7 @@ def _shown_values(values: dict[str, Any]) -> dict[str, Any]:
               "to": f"{float(b['to']):g}"} for b in values["rating_bands"]]
     shown = {k: str(values[k]) for k in ("survey_delay_minutes", "reminder_hours", "survey_ttl_hours",
                                          "zalo_zns_template_id", "report_window", "report_cutoff_day",
-                                         *RETENTION_FIELDS, "address", "phone", "email")}
+                                         *RETENTION_FIELDS, "address", "phone", "email", *OFFICIAL_KEYS)}
     return shown | {
         "plan": list(values["channel_plan"]), "contact_hours": ", ".join(values["contact_hours"]),
         "contact_days": {str(d) for d in values["contact_days"]}, "holidays": "\n".join(values["holidays"]),
@@ -78,7 +86,7 @@ def _page(request: web.Request, agency: Agency | None, agencies: list[Agency], s
     bands += [{"code": "", "vi": "", "en": "", "from": "", "to": ""}] * (min(MAX_BANDS, len(bands) + 2) - len(bands))
     return staff_render(request, "admin_settings.html", status=status, agency=agency, agencies=agencies,
                         shown=shown | {"bands": bands[:MAX_BANDS]}, problems=said, done=done,
-                        channels=(*PLAN_CHANNELS, PLAN_NONE), slots=PLAN_SLOTS,
+                        channels=(*PLAN_CHANNELS, PLAN_NONE), slots=PLAN_SLOTS, official_max=MAX_OFFICIAL,
                         summary=tuple(translate("admin_settings_not_saved", lang) for lang in ("vi", "en")))
 
 

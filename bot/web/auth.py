@@ -44,6 +44,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/staff/scores", "nav_scores", ("manager", "viewer")),
     ("/staff/complaints", "nav_complaints", ("manager", "staff", "viewer")),
     ("/admin/flows", "nav_flows", ()),
+    ("/admin/schema", "nav_schema", ()),
     ("/admin/settings", "nav_settings", ("manager",)),
     ("/admin/users", "nav_users", ("manager",)),
     ("/admin/audit", "nav_audit", ()),

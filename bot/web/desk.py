@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 from markupsafe import Markup
+from multidict import MultiDictProxy
 
 from bot.common.errors import HailongError
 from bot.conversation.surveys import survey_link
@@ -27,6 +28,7 @@ from bot.office.desk import (
     find_card,
     mask,
     plan_warning,
+    record_dossier_exceptions,
     slip,
     trigger,
 )
@@ -37,6 +39,7 @@ from bot.web.pages import page_lang
 from bot.web.texts import TEXTS, translate
 from channels.contract import Sender
 from storage import DossierCard
+from survey_flows.indicators import DossierExceptions
 
 ROLES = ("manager", "staff")
 STATUS_OF = {"bad_code": 400, "bad_channel": 400, "unknown": 404}  # every other refusal: 409
@@ -71,11 +74,12 @@ def _qr(link: str, label: str) -> Markup:
 
 def _desk_page(request: web.Request, *, card: DossierCard | None = None, entered: str = "",
                refusal: DeskRefused | None = None, done: Triggered | None = None, status: int = 200,
-               warning: dict[str, int] | None = None) -> web.Response:
+               warning: dict[str, int] | None = None, saved: bool = False) -> web.Response:
     settings = request.app[SETTINGS]
     senders = request.app.get(SENDERS, {})
     error = _both(f"desk_refused_{refusal.reason}", **refusal.values) if refusal else None
     context = {"card": card, "entered": entered, "error": error, "done": done, "mask": mask, "plan_warning": warning,
+               "exceptions_saved": saved,
                "word": _worder(page_lang(request)),
                "problem": dossier_problem(card, _now()) if card else None,
                "options": channel_options(card, settings, senders) if card else [],
@@ -115,6 +119,13 @@ async def _card(request: web.Request) -> DossierCard | web.Response:
     return card
 
 
+async def _posted(request: web.Request, max_body: int) -> tuple[MultiDictProxy[str], DossierCard] | web.Response:
+    """A posted form (size and CSRF checked) and the dossier of the URL, or the page refusing it."""
+    form = await read_staff_form(request, max_body=max_body)
+    found = await _card(request)
+    return found if isinstance(found, web.Response) else (form, found)
+
+
 @routes.get("/staff/desk/{code}", name="staff_desk_dossier")
 @require(*ROLES)
 async def dossier_page(request: web.Request) -> web.Response:
@@ -130,10 +141,10 @@ async def dossier_page(request: web.Request) -> web.Response:
 @require(*ROLES)
 async def trigger_post(request: web.Request) -> web.Response:
     """Open the survey and invite on the chosen channel; the page then shows its QR code and link."""
-    form = await read_staff_form(request, max_body=4096)
-    found = await _card(request)
-    if isinstance(found, web.Response):
-        return found
+    posted = await _posted(request, 4096)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
     who = signed_in_user(request)
     channel = str(form.get("channel", ""))[:16]
     senders: dict[str, Sender] = request.app[SENDERS] if SENDERS in request.app else {}
@@ -147,14 +158,33 @@ async def trigger_post(request: web.Request) -> web.Response:
     return _desk_page(request, card=card, done=done)
 
 
+@routes.post("/staff/desk/{code}/exceptions")
+@require(*ROLES)
+async def exceptions_post(request: web.Request) -> web.Response:
+    """Record the legal exceptions (indicators 3 and 4) with a note; the dossier's evaluation is re-scored."""
+    posted = await _posted(request, 8192)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
+    exceptions = DossierExceptions(form.get("applicant_fault") == "1", form.get("appraisal_body") == "1",
+                                   str(form.get("note", "")))
+    try:
+        await record_dossier_exceptions(request.app[DATABASE], found, exceptions,
+                                        actor=signed_in_user(request).actor, now=_now())
+    except DeskRefused as refusal:
+        return _desk_page(request, card=found, refusal=refusal, status=400)
+    card = await find_card(request.app[DATABASE], found.code)
+    return _desk_page(request, card=card, saved=True)
+
+
 @routes.post("/staff/desk/{code}/slip")
 @require(*ROLES)
 async def slip_post(request: web.Request) -> web.StreamResponse:
     """The printable return slip (PDF or PNG) with the survey's QR code and link, as a download."""
-    form = await read_staff_form(request, max_body=4096)
-    found = await _card(request)
-    if isinstance(found, web.Response):
-        return found
+    posted = await _posted(request, 4096)
+    if isinstance(posted, web.Response):
+        return posted
+    form, found = posted
     who = signed_in_user(request)
     fmt = str(form.get("format", ""))[:8]
     try:

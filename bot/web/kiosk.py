@@ -27,18 +27,20 @@ from bot.office.kiosks import (
     find_desk,
     open_at_desk,
 )
+from bot.office.photos import MAX_BYTES, PhotoRefused, keep_photo, photo_file, set_photo
 from bot.office.slips import qr_svg
-from bot.web.auth import read_staff_form, require, signed_in_user, staff_render
+from bot.web.auth import check_csrf, read_staff_form, refused, require, signed_in_user, staff_render
 from bot.web.keys import CONVERSATIONS, DATABASE, SETTINGS
-from bot.web.pages import FormRefused, message_page, page_lang, read_form, render
+from bot.web.pages import FormRefused, message_page, multipart_fields, page_lang, read_form, render
 from bot.web.security import client_address
 from bot.web.survey import Place, answer, show, visit
+from bot.web.texts import translate
 from storage import get_dossier
 
 MAX_CODE = 200  # a scanned QR is the whole survey link (portal address + token), as the input's maxlength
-KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "-", "H", "DEL", "CLR")
 DEVICE_COOKIE = "hl_kiosk_"  # + desk id; holds the tablet's device secret
 DEVICE_YEARS = 5
+PHOTO_CHUNK, MB = 64 * 1024, 1024 * 1024
 routes = web.RouteTableDef()
 
 
@@ -53,13 +55,14 @@ async def _enrolled_desk(request: web.Request) -> Desk | web.Response:
 
 def _place(desk: Desk, token: str) -> Place:
     return Place(base=f"/kiosk/{desk.id}/s/{token}", channel="kiosk", home=f"/kiosk/{desk.id}",
-                 timeout=desk.timeout)
+                 timeout=desk.timeout, officer_name=desk.officer_name, officer_photo=desk.officer_photo,
+                 agency_name=desk.agency_name)
 
 
 def _desk_page(request: web.Request, desk: Desk, code: str = "", error: str | None = None,
                status: int = 200) -> web.Response:
     return render(request, "kiosk_desk.html", status=status, desk=desk, code=code, error=error,
-                  keys=KEYS, kiosk=True)
+                  keypad=desk.keypad, kiosk=True)
 
 
 @routes.get("/kiosk/{desk}", name="kiosk")
@@ -85,9 +88,9 @@ async def kiosk_post(request: web.Request) -> web.Response:
     if len(code) > MAX_CODE:
         return _desk_page(request, desk, error="kiosk_refused", status=400)
     key = str(form.get("key", ""))
-    if key in KEYS:
+    if desk.keypad.allows(key):
         code = "" if key == "CLR" else code[:-1] if key == "DEL" else code + key
-        return _desk_page(request, desk, code=code)
+        return _desk_page(request, desk, code=code[:MAX_CODE])
     return await _open(request, desk, code)
 
 
@@ -173,7 +176,7 @@ async def kiosks_page(request: web.Request) -> web.Response:
     """A manager's desks: which have an enrolled tablet, and a button for a one-time enrolment link."""
     who = signed_in_user(request)
     return staff_render(request, "staff_kiosks.html", desks=await desks_for(request.app[DATABASE], who.agencies),
-                        link=None, qr=None, hours=ENROL_HOURS)
+                        link=None, qr=None, hours=ENROL_HOURS, max_photo_mb=MAX_BYTES // MB)
 
 
 @routes.post("/staff/kiosks/{desk}/enrol")
@@ -190,4 +193,73 @@ async def kiosk_enrol_link(request: web.Request) -> web.Response:
     link = request.app[SETTINGS].public_url + path
     qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link)).decode()
     return staff_render(request, "staff_kiosks.html", desks=await desks_for(db, who.agencies), link=link, qr=qr,
-                        hours=ENROL_HOURS, chosen=request.match_info["desk"])
+                        hours=ENROL_HOURS, chosen=request.match_info["desk"], max_photo_mb=MAX_BYTES // MB)
+
+
+async def _photo_upload(request: web.Request) -> tuple[str, bytes | None, str | None]:
+    """(CSRF token, the photo's bytes, why it was not read) from a multipart body, read to its end."""
+    csrf, data, problem = "", None, None
+    async for part, token in multipart_fields(request):
+        if token is not None:
+            csrf = token
+        elif part.name == "photo" and data is None and part.filename:
+            chunks, size = [], 0
+            while chunk := await part.read_chunk(PHOTO_CHUNK):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    problem = "photo_too_big"
+                    break
+                chunks.append(chunk)
+            data = b"".join(chunks) if problem is None else None
+    return csrf, data, problem
+
+
+@routes.post("/staff/kiosks/{desk}/photo")
+@require("manager")
+async def officer_photo_post(request: web.Request) -> web.Response:
+    """A manager uploads the photo of a desk's receiving officer (checked and re-encoded, never kept as sent)."""
+    who, db = signed_in_user(request), request.app[DATABASE]
+    problem: str | None
+    if not request.content_type.startswith("multipart/"):
+        await read_staff_form(request, max_body=4096)  # the CSRF check; then: no photo in it
+        data, problem = None, "photo_none"
+    elif request.content_length is None or request.content_length > 2 * MAX_BYTES:
+        return refused(request, "too_big", 413)  # not read: nothing done
+    else:
+        try:
+            csrf, data, problem = await _photo_upload(request)
+        except ValueError:  # a broken multipart body
+            return refused(request, "bad_form", 400)
+        try:
+            check_csrf(request, csrf)
+        except FormRefused as bad_form:
+            return refused(request, bad_form.key, bad_form.status)
+    desk = await find_desk(db, request.match_info["desk"])
+    if desk is None or (who.agencies is not None and desk.agency_id not in who.agencies):
+        raise web.HTTPNotFound()
+    if problem is None and desk.officer_code is None:
+        problem = "photo_no_officer"
+    if problem is None:
+        try:
+            name = keep_photo(data or b"")
+        except PhotoRefused as refusal:
+            problem = refusal.key
+        else:
+            await set_photo(db, desk.agency_id, str(desk.officer_code), name, actor=who.actor,
+                            now=datetime.now(timezone.utc))
+    status = 200 if problem is None else 413 if problem == "photo_too_big" else 400
+    return staff_render(request, "staff_kiosks.html", status=status, desks=await desks_for(db, who.agencies),
+                        link=None, qr=None, hours=ENROL_HOURS, chosen=desk.id, photo_problem=problem,
+                        photo_saved=problem is None, max_photo_mb=MAX_BYTES // MB,
+                        problem_words=[translate(problem, lang, mb=MAX_BYTES // MB) for lang in ("vi", "en")]
+                        if problem else [])
+
+
+@routes.get("/kiosk-photos/{name}", name="kiosk_photo")
+async def officer_photo(request: web.Request) -> web.StreamResponse:
+    """A stored officer photo (a JPEG written by keep_photo; its name is its content's hash)."""
+    path = photo_file(request.match_info["name"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": "image/jpeg", "Cache-Control": "public, max-age=31536000, immutable",
+                                           "X-Content-Type-Options": "nosniff"})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiDictProxy
 
 from bot.web.keys import TEMPLATES
@@ -43,6 +44,18 @@ def check_readable(form: MultiDictProxy[Any]) -> None:
         raise FormRefused("bad_form", 400)
 
 
+async def multipart_fields(request: web.Request) -> AsyncIterator[tuple[BodyPartReader, str | None]]:
+    """Each field part of a multipart body with the CSRF token when it is that field (nested
+    multiparts are skipped); every part is released, read or not, so the body is read to its end:
+    for bodies whose length the caller has bounded (the import's upload drains its own, up to a limit)."""
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader):
+            csrf = (await part.read_chunk(512)).decode("utf-8", "replace") if part.name == CSRF_FIELD else None
+            yield part, csrf
+        await part.release()
+
+
 async def read_form(request: web.Request) -> MultiDictProxy[str]:
     """The posted form after the size and CSRF checks; FormRefused otherwise."""
     if request.content_length is None or request.content_length > MAX_BODY:
@@ -77,8 +90,9 @@ def render(request: web.Request, name: str, *, status: int = 200, **context: obj
 
 
 def message_page(request: web.Request, key: str, *, status: int = 200, refresh: str | None = None,
-                 kiosk: bool = False) -> web.Response:
-    """A page that only says something (thank you, unknown link, closed, refused), vi then en."""
+                 kiosk: bool = False, home: str | None = None) -> web.Response:
+    """A page that only says something (thank you, unknown link, closed, refused), vi then en;
+    `home` (a kiosk's code screen) adds a button back to it."""
     title_key = f"{key}_title" if f"{key}_title" in TEXTS else key
     return render(request, "message.html", status=status, key=key, title=both(title_key),
-                  text=both(key), refresh=refresh, kiosk=kiosk)
+                  text=both(key), refresh=refresh, kiosk=kiosk, home=home)

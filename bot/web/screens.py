@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from survey_flows import ChoiceReply, Flow, Reply, Session, StepKind, TextReply, choices_for
+from survey_flows import ChoiceReply, Flow, Reply, Session, Step, StepKind, TextReply, choices_for
 from survey_flows.i18n import fill
 
 MAX_TEXT = 2000  # characters of a free-text answer; longer posts are refused, not cut
@@ -14,10 +14,12 @@ BACK, SKIP = "<", "bỏ qua"  # the engine's own control words: the web takes th
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A button or checkbox: the 1-based code the engine expects and its label."""
+    """A button or checkbox: the 1-based code the engine expects, its label, and on a satisfaction
+    scale its face (0 the unhappiest … 4 the happiest; None elsewhere)."""
 
     code: str
     label: str
+    face: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +41,30 @@ class Screen:
 def screen_of(flow: Flow, session: Session, lang: str) -> Screen:
     """The screen of the session's current step, in the page's language."""
     step = flow.step(str(session.step_id))
-    asking = [s for s in flow.steps if s.asks]
+    asking = [s for s in flow.steps if flow.asks_on(s, session.channel)]
+    # Counted among the steps this channel asks; a step it would not ask (a session begun before
+    # the flow's kiosk marks changed) still gets a place among them.
+    position = sum(1 for s in asking if flow.index(s.id) < flow.index(step.id)) + 1
     text = fill(step.text_for(lang, session.channel), session.context)
-    choices = tuple(Choice(code, label) for code, label in choices_for(step, lang))
+    faces = faces_of(step)
+    choices = tuple(Choice(code, label, faces[i] if faces else None)
+                    for i, (code, label) in enumerate(choices_for(step, lang)))
     return Screen(
         step.id, str(step.kind), text, choices, step.optional, step.minimum, step.maximum,
-        position=asking.index(step) + 1, total=len(asking), can_back=bool(session.history),
+        position=position, total=max(len(asking), position), can_back=bool(session.history),
     )
+
+
+def faces_of(step: Step) -> tuple[int, ...]:
+    """A face per option of a step answered on a satisfaction scale (sat3, sat5, stars5): the
+    option's value placed on 0 (unhappiest) … 4 (happiest); () for any other step."""
+    values = [o.value for o in step.options]
+    if not step.scale or not step.level_field or not values or None in values:
+        return ()
+    low, high = min(v for v in values if v is not None), max(v for v in values if v is not None)
+    if low == high:
+        return ()
+    return tuple(round(4 * ((v or 0) - low) / (high - low)) for v in values)
 
 
 def intro_of(flow: Flow, session_context: Mapping[str, str], lang: str, channel: str) -> list[str]:

@@ -25,6 +25,7 @@ from bot.office.staff_reports import (
     period_choices,
     report_agencies,
     report_results,
+    report_scales,
     report_trend,
 )
 from bot.web.auth import ensure_sees, refused, require, signed_in_user, staff_render
@@ -37,7 +38,7 @@ from reports.export import Format
 from reports.html import cell, groups
 from reports.periods import DEFAULT_TZ, Period, quarters_up_to
 from reports.results import Row
-from reports.tables import all_tables, header_lines
+from reports.tables import all_tables, header_lines, scale_table
 from survey_flows.totals import AgencyTotal
 
 routes = web.RouteTableDef()
@@ -46,6 +47,7 @@ READERS = ("manager", "viewer")  # admin always may
 CONTENT_TYPES = {
     Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     Format.CSV: "text/csv",
+    Format.CSV_VI: "text/csv",
     Format.DATASET: "text/csv",
 }
 
@@ -94,6 +96,7 @@ async def reports_page(request: web.Request) -> web.Response:
     summary = results.agencies[0].summary if choice.agency is not None and results.agencies else results.total
     score = results.agencies[0].score if choice.agency is not None and results.agencies else None
     agency_name = choice.agency.name if choice.agency is not None else translate("sr_all", lang)
+    scales = await report_scales(db, who, choice, results)
     trend = await report_trend(db, settings, who, choice, quarters=TREND_QUARTERS)
     chart = trend_svg(trend, lang, translate("sr_trend_title", lang), translate("sr_trend_missing", lang))
     exports = [(fmt.value, "/staff/reports/export?" + urlencode(
@@ -101,7 +104,7 @@ async def reports_page(request: web.Request) -> web.Response:
     return staff_render(
         request, "staff_reports.html", choice=choice, results=results, summary=summary, score=score,
         header=header_lines(results, results.agencies[0] if choice.agency is not None and results.agencies else None),
-        tables=all_tables(results), cell=cell, groups=groups, fmt=formats, agencies=agencies, periods=periods,
+        tables=(*all_tables(results), scale_table(results, scales)), cell=cell, groups=groups, fmt=formats, agencies=agencies, periods=periods,
         all_value=ALL, may_all=who.agencies is None, exports=exports, agency_name=agency_name,
         said=summary_words(lang, agency_name, choice.period, summary, trend, score), trend=Markup(chart),
         trend_quarters=TREND_QUARTERS, trend_last=quarters_up_to(choice.period.name, 1)[0],

@@ -36,12 +36,16 @@ routes = web.RouteTableDef()
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a survey page runs: its address, its channel, and (kiosk) where it returns to."""
+    """Where a survey page runs: its address, its channel, and (kiosk) where it returns to and the
+    receiving officer the tablet shows all through the survey."""
 
     base: str
     channel: str = "web"
     home: str | None = None
     timeout: int | None = None
+    officer_name: str | None = None
+    officer_photo: str | None = None
+    agency_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,8 @@ def ended_page(request: web.Request, v: Visit, place: Place) -> web.Response | N
     refresh = f"8;url={place.home}" if place.home else None
     kiosk = place.home is not None
     if v.survey.status in ENDED_OK or (v.session is not None and v.session.status == "completed"):
-        return message_page(request, "thanks_kiosk" if kiosk else "thanks", refresh=refresh, kiosk=kiosk)
+        return message_page(request, "thanks_kiosk" if kiosk else "thanks", refresh=refresh, kiosk=kiosk,
+                            home=place.home)
     if v.evaluated:
         return message_page(request, "evaluated", refresh=refresh, kiosk=kiosk)
     expired = v.survey.expires_at <= datetime.now(timezone.utc)

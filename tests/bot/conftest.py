@@ -1,4 +1,4 @@
-"""Fixtures for driving the real `hailong` command in a subprocess against a real database.
+"""Fixtures for driving the real `hailong` command (in this process, or a subprocess) against a real database.
 
 `cli_db_url` is an empty database per test: a SQLite file, or (when HAILONG_TEST_POSTGRES_URL is
 set) a freshly created PostgreSQL database, dropped afterwards. `hailong` runs in a temporary
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
+import subprocess as subprocess_
 import sys
 import uuid
 from collections.abc import Iterator
@@ -17,27 +17,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
 PG_URL = os.environ.get("HAILONG_TEST_POSTGRES_URL")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Cli:
-    """Runs `hailong ARGS` with a given database and captures its output."""
+    """Runs `hailong ARGS` with a given database and captures its output.
+
+    In this process by default (click's runner: the same `main`, its exit code, stdout and stderr
+    apart), in the test's working directory with only the given environment's HAILONG_ keys;
+    `subprocess=True` runs the real `python -m bot` instead (the smoke tests: `main` as installed).
+    """
 
     cwd: Path
     database_url: str
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("HAILONG_")}
-        full_env |= {"HAILONG_DATABASE_URL": self.database_url, "PYTHONIOENCODING": "utf-8"}
-        full_env |= env or {}
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args], cwd=self.cwd, env=full_env, input=input,
-            capture_output=True, text=True, timeout=timeout,
-        )
+                 timeout: float = 120, subprocess: bool = False) -> subprocess_.CompletedProcess[str]:
+        wanted = {"HAILONG_DATABASE_URL": self.database_url, "PYTHONIOENCODING": "utf-8"} | (env or {})
+        if subprocess:
+            full_env = {k: v for k, v in os.environ.items() if not k.startswith("HAILONG_")} | wanted
+            full_env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whichever one the venv installed
+            return subprocess_.run(
+                [sys.executable, "-m", "bot", *args], cwd=self.cwd, env=full_env, input=input,
+                capture_output=True, text=True, timeout=timeout,
+            )
+        from bot.cli.main import main as hailong
+
+        # Keys the test does not give are unset for the run, as a subprocess would not see them.
+        scoped: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HAILONG_")} | wanted
+        before = Path.cwd()
+        os.chdir(self.cwd)
+        try:
+            result = CliRunner().invoke(hailong, list(args), input=input, env=scoped, prog_name="hailong")
+        finally:
+            os.chdir(before)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a traceback, where the subprocess would have printed one
+        return subprocess_.CompletedProcess(["hailong", *args], result.exit_code, result.stdout, result.stderr)
 
 
 def _admin(url: str, statement: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ class FakeBotApi(FakeServer):
     failures: dict[str, list[tuple[int, str, int | None]]] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
     stalls: dict[str, float] = field(default_factory=dict)
+    # Told of every call (method, params, result) as it is answered: bench/turns.py timestamps the questions.
+    listener: Callable[[str, dict[str, Any], Any], None] | None = None
     base_url: str = ""
     _runner: web.AppRunner | None = None
     _message_id: int = 100
@@ -55,7 +58,10 @@ class FakeBotApi(FakeServer):
         if self.failures.get(method):
             status, description, retry_after = self.failures[method].pop(0)
             return _error(status, description, retry_after)
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        result = self._result(method, params)
+        if self.listener is not None:
+            self.listener(method, params, result)
+        return web.json_response({"ok": True, "result": result})
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

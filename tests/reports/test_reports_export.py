@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -27,7 +28,8 @@ async def _render(db: Database, fmt: Format) -> bytes:
 
 async def test_xlsx_is_laid_out_like_the_official_table(db: Database, district: District) -> None:
     book = load_workbook(io.BytesIO(await _render(db, Format.XLSX)))
-    assert book.sheetnames[:2] == ["ket-qua", "giai-quyet"]
+    # The official report of each agency comes first (tests/reports/test_reports_official.py), then the tables.
+    assert book.sheetnames[:4] == ["bao-cao-A1", "bao-cao-B2", "ket-qua", "giai-quyet"]
     sheet = book["ket-qua"]
     assert sheet["A1"].value.startswith("KẾT QUẢ ĐÁNH GIÁ SỰ HÀI LÒNG")
     assert sheet["A2"].value == "Kỳ báo cáo / Period: 2019-Q2 (15/03/2019 – 14/06/2019)"
@@ -53,6 +55,23 @@ async def test_csv_starts_with_a_bom_and_keeps_vietnamese(db: Database, district
     assert any(r[:3] == ["1", "UBND Phường 1", "6"] for r in rows)
 
 
+async def test_csv_for_vietnamese_excel_has_semicolons_and_decimal_commas(db: Database, district: District) -> None:
+    data = await _render(db, Format.CSV_VI)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1] == ["Kỳ báo cáo / Period: 2019-Q2 (15/03/2019 – 14/06/2019)"]
+    a = next(r for r in rows if r[:2] == ["1", "UBND Phường 1"])
+    # Agency A (tests/report_district.py): 6 evaluations, 3 very satisfied = 50 %, rate 5/6 = 83.3 %, total 9.8.
+    assert a[2:10] == ["6", "3", "50,0", "2", "33,3", "1", "16,7", "83,3"] and a[19] == "9,8"
+    # Numbers are written bare (Excel reads them as numbers), text in double quotes.
+    assert '\r\n1;"UBND Phường 1";6;3;50,0;2;33,3;' in data.decode("utf-8-sig")
+    standard = list(csv.reader(io.StringIO((await _render(db, Format.CSV)).decode("utf-8-sig"))))
+    assert len(rows) == len(standard)  # the same table, cell for cell, in the other dialect
+    assert [[c.replace(",", ".") if re.fullmatch(r"-?\d+(,\d+)?", c) else c for c in r]
+            for r in rows if r[:2] == ["1", "UBND Phường 1"]] == \
+        [r for r in standard if r[:2] == ["1", "UBND Phường 1"]]
+
+
 async def test_html_report(db: Database, district: District) -> None:
     page = (await _render(db, Format.HTML)).decode()
     assert "UBND Phường 1" in page and "83,3" in page and 'colspan="6"' in page
@@ -64,7 +83,7 @@ async def test_the_dataset_is_anonymous(db: Database, district: District) -> Non
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 9 * 6  # 9 evaluations in the window, 6 answers each
     assert set(rows[0]) == {"evaluation", "agency_code", "day", "channel", "procedure_code", "field", "value",
-                            "level", "items"}
+                            "level", "scale", "items"}
     assert "A1-0" not in text  # no dossier codes, names or phone numbers
 
 
@@ -77,6 +96,17 @@ def test_report_command_writes_the_file_and_reports_progress(tmp_path: Path, run
     assert result.exit_code == 0, result.output
     assert "Đang tổng hợp" in result.output and "Wrote" in result.output
     assert load_workbook(out)["ket-qua"]["A3"].value.endswith("UBND Phường 1")
+
+
+def test_report_command_writes_csv_for_vietnamese_excel(tmp_path: Path, run_in_thread) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    run_in_thread(_seed(url))
+    out = tmp_path / "q2.csv"
+    result = CliRunner().invoke(main, ["report", "--period", "2019-Q2", "--agency", "A1", "--format", "csv-vi",
+                                       "--output", str(out)], env={"HAILONG_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert next(r for r in rows if r[:2] == ["1", "UBND Phường 1"])[9] == "83,3"
 
 
 def test_report_command_refuses_a_bad_period_without_a_traceback(tmp_path: Path, run_in_thread) -> None:

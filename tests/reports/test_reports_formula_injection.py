@@ -7,6 +7,7 @@ import csv
 import io
 import zipfile
 
+import pytest
 from openpyxl import load_workbook
 from report_district import NOW, District
 
@@ -55,10 +56,12 @@ async def test_xlsx_writes_every_text_as_a_string_cell(db: Database, district: D
     assert any(v.startswith("\t=1+1") and "\x01" not in v for v in values)  # XML reads the CR back as LF
 
 
-async def test_csv_quotes_every_cell_that_starts_like_a_formula(db: Database, district: District) -> None:
+@pytest.mark.parametrize(("fmt", "delimiter"), [(Format.CSV, ","), (Format.CSV_VI, ";")])
+async def test_csv_quotes_every_cell_that_starts_like_a_formula(db: Database, district: District, fmt: Format,
+                                                                delimiter: str) -> None:
     await _poison(db)
-    text = (await _render(db, Format.CSV)).decode("utf-8-sig")
-    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    text = (await _render(db, fmt)).decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
     assert not [cell for cell in cells if cell.startswith(FORMULA_START)]
     assert "'" + ATTACKS["P1"] in cells and "'" + ATTACKS["F1"] in cells and "'" + ATTACKS["O1"] in cells
     # Text is wrapped in double quotes, inner quotes doubled: a ; or , inside a name splits nothing.

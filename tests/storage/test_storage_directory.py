@@ -14,12 +14,14 @@ from storage import (
     find_officer,
     find_procedure,
     list_agencies,
+    set_officer_photo,
     upsert_agency,
     upsert_contact_address,
     upsert_field,
     upsert_officer,
     upsert_procedure,
 )
+from storage.bulk import upsert_officers
 from storage.tables import Agency, Contact, ContactAddress, Officer
 
 
@@ -84,6 +86,25 @@ async def test_officer_codes_are_per_agency(db: Database, now: datetime) -> None
         assert await find_officer(s, one.id, "CB02") is None
     assert found is not None
     assert (found.name, found.photo_url, found.active) == ("Nguyễn Văn An", "/p/a.jpg", True)
+
+
+async def test_an_uploaded_photo_outlives_a_rename_and_an_import(db: Database, now: datetime) -> None:
+    async with db.transaction() as s:
+        agency = await upsert_agency(s, code="A1", name="A1", now=now)
+        officer = await upsert_officer(s, agency_id=agency.id, code="CB01", name="Nguyễn Văn A")
+        await set_officer_photo(s, officer.id, "/kiosk-photos/a.jpg")
+    async with db.transaction() as s:
+        await upsert_officer(s, agency_id=agency.id, code="CB01", name="Nguyễn Văn An")
+        await upsert_officers(s, {(agency.id, "CB01"): "Nguyễn Văn Ân"})
+    async with db.transaction() as s:
+        found = await find_officer(s, agency.id, "CB01")
+        assert found is not None and (found.name, found.photo_url) == ("Nguyễn Văn Ân", "/kiosk-photos/a.jpg")
+        await set_officer_photo(s, found.id, None)
+    async with db.transaction() as s:
+        found = await find_officer(s, agency.id, "CB01")
+        assert found is not None and found.photo_url is None
+        with pytest.raises(NotFound):
+            await set_officer_photo(s, found.id + 1000, "/kiosk-photos/b.jpg")
 
 
 async def test_contact_address_is_created_once(db: Database, now: datetime) -> None:

@@ -23,6 +23,7 @@ from survey_flows import (
     start,
 )
 from survey_flows.errors import SessionMismatch, UnknownChannel
+from survey_flows.flow_loader import read_flow, shipped_flows
 
 
 def walk(flow: Flow, replies: list, **options) -> Session:
@@ -186,3 +187,40 @@ def test_a_required_text_is_not_skipped_by_skip_words(sat5_required: Flow, quick
         "comment": {"value": None, "level": None, "text": "Chờ lâu", "items": None},
         "satisfaction.overall": {"value": 3, "level": 0, "text": None, "items": None},
     }
+
+
+def asked(flow: Flow, replies: list, channel: str) -> list[str]:
+    """The steps a session on `channel` stops at, replying `replies` in turn."""
+    sprint = start(flow, env_at(0), channel=channel, context={"officer": "Lê Thị Bình"})
+    seen = [str(sprint.session.step_id)]
+    for turn, reply in enumerate(replies, 1):
+        sprint = resume(flow, sprint.session, env_at(turn), reply)
+        seen.append(str(sprint.session.step_id))
+    assert sprint.session.status is SessionStatus.COMPLETED, seen
+    return seen[:-1]
+
+
+def test_the_kiosk_asks_only_the_steps_the_flow_marks(nd61: Flow) -> None:
+    marked = [s.id for s in nd61.steps if s.kiosk]
+    assert marked == ["overall", "officer_conduct", "reasons"]
+    assert asked(nd61, [ChoiceReply("1"), ChoiceReply("2")], "kiosk") == ["overall", "officer_conduct"]
+    low = asked(nd61, [ChoiceReply("3"), ChoiceReply("2"), ChoiceReply("1 2")], "kiosk")
+    assert low == ["overall", "officer_conduct", "reasons"]  # the reasons still follow a low rating
+    web = asked(nd61, [ChoiceReply("1"), TextReply("0"), ChoiceReply("1"), ChoiceReply("1"), ChoiceReply("2")], "web")
+    assert web == ["overall", "contacts", "bodies", "published", "officer_conduct"]
+
+
+def test_a_flow_marking_no_step_asks_its_satisfaction_steps_on_the_kiosk(quick: Flow) -> None:
+    assert all(s.kiosk is None for s in quick.steps)
+    assert asked(quick, [ChoiceReply("5"), ChoiceReply("1")], "kiosk") == ["overall", "officer"]
+    assert asked(quick, [ChoiceReply("5"), ChoiceReply("1"), TextReply("bỏ qua")], "web") == ["overall", "officer", "comment"]
+
+
+def test_the_kiosk_mark_is_true_or_false(schema) -> None:
+    text = shipped_flows()["quick"].read_text(encoding="utf-8").replace("    scale: stars5\n", "    scale: stars5\n    kiosk: yes please\n", 1)
+    flow, problems = read_flow(text, "quick.yaml", schema)
+    assert flow is None or problems
+    assert any("'kiosk' must be true or false" in p.message for p in problems), problems
+    marked, problems = read_flow(text.replace("kiosk: yes please", "kiosk: false"), "quick.yaml", schema)
+    assert problems == [] and marked is not None
+    assert asked(marked, [ChoiceReply("1")], "kiosk") == ["officer"]  # the short set less the step marked false

@@ -140,7 +140,9 @@ SAT5 = [
     ("0", INVALID),
     ("6", INVALID),
     ("sáu", INVALID),
-    ("5 sao", INVALID),  # stars belong to stars5
+    ("5 sao", (5, 2)),  # stars typed on a 5-level scale: its values are the stars' (issue 12, point 6)
+    ("1 sao", (1, 0)),
+    ("7 sao", INVALID),
     ("tuyệt vời", INVALID),
     ("không", INVALID),
     ("", INVALID),
@@ -168,7 +170,11 @@ NUMBER = [  # nd61-standard "contacts" writes indicator.3: 0 -> 2, 1 -> 1, >= 2 
     ("20", (0, None)),
     ("21", INVALID),
     ("-1", INVALID),
-    ("nhiều", INVALID),
+    ("nhiều", (0, None)),  # more than once: 0 points whatever the count (survey_flows/words.py AT_LEAST_PHRASES)
+    ("nhiều lần", (0, None)),
+    ("1 lần thôi", (1, None)),
+    ("chỉ một lần", (1, None)),
+    ("thôi", INVALID),
     ("dung", OPT_OUT),
 ]
 

@@ -23,7 +23,13 @@
     problems.forEach(function (p) {
       var item = document.createElement("li");
       item.setAttribute("data-line", String(p.line));
-      item.textContent = area.getAttribute("data-line").replace("{line}", String(p.line)) + ": " + p.message;
+      item.textContent = area.getAttribute("data-line").replace("{line}", String(p.line)) + ": " + (p.vi || p.message);
+      if (p.vi && p.vi !== p.message) {
+        var en = document.createElement("span");
+        en.lang = "en";
+        en.textContent = " / " + p.message;
+        item.appendChild(en);
+      }
       list.appendChild(item);
     });
     box.appendChild(list);

@@ -29,7 +29,7 @@ def write_csv(path: Path, lines: list[str]) -> Path:
 
 
 def test_help_lists_every_command(sqlite_cli) -> None:
-    out = sqlite_cli("--help")
+    out = sqlite_cli("--help", subprocess=True)  # smoke: `python -m bot` as installed, in a process of its own
     assert out.returncode == 0
     for command in ("db", "dossiers", "survey", "flows", "simulate", "serve", "demo"):
         assert re.search(rf"^\s+{command}\s", out.stdout, re.M), command
@@ -38,7 +38,7 @@ def test_help_lists_every_command(sqlite_cli) -> None:
 
 
 def test_db_upgrade_is_idempotent(cli) -> None:
-    first, second = cli("db", "upgrade"), cli("db", "upgrade")
+    first, second = cli("db", "upgrade", subprocess=True), cli("db", "upgrade")  # the first: a real process
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert first.stdout == second.stdout
     assert "revision" in first.stdout
@@ -126,6 +126,9 @@ def test_flows_validate_exits_2_with_file_and_line(sqlite_cli, tmp_path) -> None
     assert out.returncode == 2
     line = next(n for n, text in enumerate(broken.read_text("utf-8").splitlines(), 1) if "satisfaction.nonexistent" in text)
     assert f"{broken}:{line}: " in out.stdout
+    # Vietnamese first, then English, from the checker's catalog.
+    assert ("câu 'overall': trường 'satisfaction.nonexistent' không có trong lược đồ / "
+            "step 'overall': unknown schema field 'satisfaction.nonexistent'") in out.stdout
 
 
 def test_flows_list_names_the_shipped_flows(sqlite_cli) -> None:

@@ -250,3 +250,35 @@ async def test_each_row_is_its_own_esms_request_and_a_repeat_after_a_cut_send_is
     assert keys == [f"outbox-{rows[0].id}", f"outbox-{rows[0].id}", f"outbox-{rows[1].id}"]
     assert [(r.status, r.attempts) for r in rows] == [("sent", 2), ("sent", 1)]
     assert len(fake.seen) == 2 and rows[0].provider_message_id != rows[1].provider_message_id
+
+
+@dataclass
+class CountingSender:
+    """Records how many sends were out at once, new messages and edits in place apart."""
+
+    channel: str = "telegram"
+    out: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})
+    most: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0})
+
+    async def send(self, outbound: Outbound) -> SendOutcome:
+        edit = outbound.replaces is not None
+        self.out[edit] += 1
+        self.most[edit] = max(self.most[edit], self.out[edit])
+        await asyncio.sleep(0.05)
+        self.out[edit] -= 1
+        return SendOutcome(Delivery.SENT, provider_message_id=outbound.replaces or "9")
+
+
+async def test_questions_edited_in_place_go_out_at_once_new_messages_one_at_a_time(db) -> None:
+    """`in_flight` (1) bounds the new messages a crash could repeat; an edit made again changes
+    nothing on screen, so edits to different people do not wait for each other."""
+    async with db.transaction() as s:
+        for i in range(6):
+            await enqueue(s, channel="telegram", address=f"{5000 + i}", now=T0,
+                          payload={"text": f"q{i}", "choices": [], "replaces": str(10 + i)})
+            await enqueue(s, channel="telegram", address=f"{6000 + i}", now=T0, payload={"text": f"n{i}", "choices": []})
+    sender = CountingSender()
+    policy = Policy(provider_rates={"telegram": Rate(1000, 1000)}, recipient_rate=Rate(1000, 1000))
+    assert await Dispatcher(db, {"telegram": sender}, policy=policy, clock=Clock()).drain() == 12
+    assert sender.most[False] == 1 and sender.most[True] > 1
+    assert {(r.status, r.attempts) for r in await _rows(db)} == {("sent", 1)}

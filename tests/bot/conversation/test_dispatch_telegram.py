@@ -75,3 +75,24 @@ async def test_an_answer_slower_than_the_old_5_s_timeout_is_sent_once(api: FakeB
     async with open_bot(api.token, api.base_url) as bot:
         outcome = await TelegramSender(bot).send(QUESTION)
     assert outcome.delivery is Delivery.SENT and len(api.sent("sendMessage")) == 1
+
+
+async def test_an_edit_made_again_after_a_crash_is_sent_and_shows_nothing_new(api: FakeBotApi) -> None:
+    """A question edited in place, its commit cut by a crash, is edited again: the Bot API says
+    "message is not modified", which is the question on screen already (no second message)."""
+    from dataclasses import replace
+
+    api.fail("editMessageText", 400, "Bad Request: message is not modified: specified new message content "
+                                     "and reply markup are exactly the same")
+    outcome = await _send(api, replace(QUESTION, replaces="77"))
+    assert outcome.delivery is Delivery.SENT and outcome.provider_message_id == "77"
+    assert [m for m, _ in api.sent()] == ["editMessageText"]
+
+
+async def test_an_edit_that_cannot_be_made_sends_the_question_anew(api: FakeBotApi) -> None:
+    from dataclasses import replace
+
+    api.fail("editMessageText", 400, "Bad Request: message to edit not found")
+    outcome = await _send(api, replace(QUESTION, replaces="77"))
+    assert outcome.delivery is Delivery.SENT and outcome.provider_message_id == "101"
+    assert [m for m, _ in api.sent()] == ["editMessageText", "sendMessage"]

@@ -18,10 +18,12 @@ from bot.office.kiosks import (
     enrol_device,
     enrolment_link,
     find_desk,
+    keypad_for,
     open_at_desk,
     set_desk,
 )
 from storage import audit_entries, upsert_agency, upsert_dossier, upsert_officer
+from survey_flows import normalize_code
 
 AGENCY, OTHER = "000.32.31.H29", "000.32.32.H29"
 RETURNED, PENDING, FOREIGN = f"{AGENCY}-261118-0001", f"{AGENCY}-261118-0002", f"{OTHER}-261118-0003"
@@ -103,3 +105,15 @@ async def test_lookups_are_throttled_per_desk_and_per_address(desks, database_ur
     # A minute after the failures the desk answers again.
     assert (await open_at_desk(desks, settings, one, RETURNED, address="10.9.9.9",
                                now=now + timedelta(seconds=LOOKUP_LIMIT + 61))).token
+
+
+@pytest.mark.parametrize(("agency", "code"), [("000.32.31.H29", "000.32.31.H29-261118-0001"),
+                                              ("000.17.22.H56", "000.17.22.H56-210531-0001"),
+                                              ("G22.15", "G22.15-250101-AB0012")])
+def test_the_keypad_types_every_character_a_dossier_code_holds(agency: str, code: str) -> None:
+    assert normalize_code(code) == code  # a code of the portal's format
+    pad = keypad_for(agency)
+    assert all(pad.allows(c) for c in code) and code.startswith(pad.prefix)
+    assert {c for c in agency if c.isalpha()} <= set(pad.main)  # the desk's own letters on the main pad
+    assert set(pad.main) | set(pad.letters) >= set("0123456789.-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert not pad.allows("Ω") and not pad.allows("<script>")

@@ -194,6 +194,7 @@ def settings_form(csrf: str, **changes: object) -> list[tuple[str, str]]:
         "sms_unicode": "", "report_window": "cutoff", "report_cutoff_day": "15",
         "alert_rule": "satisfaction.overall=0,satisfaction.officer_attitude=0,indicator.7=0", "alert_days": "5",
         "alert_telegram_chat": "", "alert_email": "", "address": "", "phone": "", "email": "",
+        "report_form_code": "", "report_receiving_unit": "", "report_place": "",
     }
     from bot.office.agency_settings import band_dicts
     from survey_flows import load_schema
@@ -207,3 +208,14 @@ def settings_form(csrf: str, **changes: object) -> list[tuple[str, str]]:
     for name, value in fields.items():
         out += [(name, v) for v in value] if isinstance(value, list) else [(name, str(value))]
     return out
+
+
+def staff_desk(url: str, desk: str = "quay-1", officer: str = "CB01") -> None:
+    """A kiosk desk of agency A whose receiving officer is `officer` (as `hailong kiosk desk` makes it)."""
+    from bot.office.kiosks import set_desk
+
+    async def run() -> None:
+        async with open_database(url) as db:
+            await set_desk(db, AGENCY_A, desk, officer_code=officer)
+
+    run_async(run())

@@ -68,7 +68,7 @@ def test_admin_edits_previews_simulates_saves_publishes_and_rolls_back(chromium,
         page = chromium.new_page(viewport={"width": 1200, "height": 900})
         browser_sign_in(page, base, "admin")
         page.goto(f"{base}/admin/flows")
-        page.locator("tr[data-flow=quick] a", has_text="Sửa").click()
+        page.locator("tr[data-flow=quick] a[href='/admin/flows/quick']").click()
         area = page.locator("#source")
         assert "id: quick" in area.input_value()
         area.fill(NEW_TEXT)

@@ -49,9 +49,10 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(client, csrf: str | None, filename: str, data: bytes) -> tuple[int, str]:
-    body, kind = multipart({"_csrf": csrf} if csrf is not None else {}, {"file": (filename, data)})
-    request = urllib.request.Request(client.base + "/staff/imports", data=body, method="POST",
+def upload(client, csrf: str | None, filename: str, data: bytes, *, path: str = "/staff/imports",
+           field: str = "file") -> tuple[int, str]:
+    body, kind = multipart({"_csrf": csrf} if csrf is not None else {}, {field: (filename, data)})
+    request = urllib.request.Request(client.base + path, data=body, method="POST",
                                      headers={"Content-Type": kind})
     try:
         with client.opener.open(request, timeout=120) as response:

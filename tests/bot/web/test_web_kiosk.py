@@ -33,9 +33,11 @@ from survey_flows import dossier_points
 PORTAL = "https://dichvucong.quangninh.gov.vn/khao-sat-hai-long"
 
 
-def answer_quick(client: Client, path: str, page: str) -> str:
-    """Answer the quick flow at ``path`` over HTTP: five stars, very satisfied, no comment."""
-    for step, field in (("overall", {"choice": "5"}), ("officer", {"choice": "1"}), ("comment", {"action": "skip"})):
+def answer_quick(client: Client, path: str, page: str, *, kiosk: bool = False) -> str:
+    """Answer the quick flow at ``path`` over HTTP: five stars, very satisfied, no comment (the
+    kiosk asks no comment: the quick flow's short set is its two satisfaction questions)."""
+    steps = (("overall", {"choice": "5"}), ("officer", {"choice": "1"}))
+    for step, field in steps if kiosk else (*steps, ("comment", {"action": "skip"})):
         assert f'data-step="{step}"' in page
         form = {"_csrf": hidden(page, "_csrf"), "v": hidden(page, "v"), "step": step, **field}
         status, page = client.post(path, form)
@@ -72,8 +74,7 @@ def test_kiosk_rates_a_dossier_and_refuses_it_twice(chromium, live_db_url) -> No
         page.screenshot(path=screenshot_path("kiosk-code"), full_page=True)
         page.get_by_role("button", name="Đánh giá").click()
         page.locator("button.choice").nth(4).click()   # five stars
-        page.locator("button.choice").nth(0).click()   # very satisfied with the officer
-        page.get_by_role("button", name="Bỏ qua").click()
+        page.locator("button.choice").nth(0).click()   # very satisfied with the officer: the last kiosk question
         assert page.locator("h1").inner_text() == "Cảm ơn Ông/Bà!"
         page.screenshot(path=screenshot_path("kiosk-thanks"), full_page=True)
         assert page.locator("meta[http-equiv=refresh]").get_attribute("content").endswith(f"/kiosk/{DESK}")
@@ -95,6 +96,12 @@ def test_keypad_works_without_javascript(chromium, live_db_url) -> None:
         for key in ("1", "2", "DEL", "3"):
             page.locator(f".keypad button[value='{key}']").click()
         assert page.get_by_label("Nhập mã hồ sơ").input_value() == "13"
+        page.locator(".keypad button[value='CLR']").click()
+        page.locator(f".keypad button[value='{AGENCY}-']").click()  # the agency's part in one press
+        page.locator("details.letters summary").click()  # the other letters, without a script too
+        page.locator("details.letters button[value='G']").click()
+        assert page.get_by_label("Nhập mã hồ sơ").input_value() == f"{AGENCY}-G"
+        assert [page.locator(".keypad button[value='H']").count(), page.locator(".keypad button[value='Q']").count()] == [1, 1]
         context.close()
 
 
@@ -124,7 +131,7 @@ def test_the_kiosk_rates_a_dossier_from_its_scanned_qr_link(live_db_url) -> None
         client = enrolled(base, live_db_url)
         status, page = desk_post(client, link)
         assert status == 200 and f'action="/kiosk/{DESK}/s/{token}"' in page  # the slip's own survey
-        page = answer_quick(client, f"/kiosk/{DESK}/s/{token}", page)
+        page = answer_quick(client, f"/kiosk/{DESK}/s/{token}", page, kiosk=True)
         assert "Cảm ơn Ông/Bà!" in page and f"url=/kiosk/{DESK}" in page and "<form" not in page
         status, page = desk_post(client, link)  # the same slip scanned again
         assert status == 400 and REFUSED in page and "đã được đánh giá" not in page
@@ -245,15 +252,10 @@ def test_twenty_wrong_codes_in_a_minute_are_throttled(live_db_url) -> None:
 
 
 def test_a_manager_enrols_the_desk_tablet_from_the_staff_pages(chromium, live_db_url) -> None:
-    from staffkit import AGENCY_A, browser_sign_in, seed_staff, signed_in
+    from staffkit import browser_sign_in, seed_staff, signed_in, staff_desk
 
     seeded = seed_staff(live_db_url)
-
-    async def desk() -> None:
-        async with open_database(live_db_url) as db:
-            await set_desk(db, AGENCY_A, DESK, officer_code="CB01")
-
-    run_async(desk())
+    staff_desk(live_db_url, DESK)
     with serve_app(seeded.settings) as base:
         manager = chromium.new_context()
         page = manager.new_page()

@@ -421,9 +421,10 @@ def test_the_reports_page_fits_a_phone_and_a_desktop(chromium, live_db_url, widt
         assert trend[-2:] == ["2026-Q3: 100,0\u00a0%", "2026-Q4: 66,7\u00a0%"] and len(trend) == 6
 
         blocks = page.locator("details.sr-block")
-        assert blocks.count() == 7 and page.locator("details.sr-block[open]").count() == 2  # the rest folded
+        # Seven tables and the one by answer scale (reports.scales); the rest folded.
+        assert blocks.count() == 8 and page.locator("details.sr-block[open]").count() == 2
         page.get_by_role("button", name="Mở tất cả các bảng").click()
-        assert page.locator("details.sr-block[open]").count() == 7
+        assert page.locator("details.sr-block[open]").count() == 8
         seen = measure(page)
         assert_fits(seen, scroll_boxes=True)
         wide = [b for b in seen["scrollers"] if b["overflowing"]]
