@@ -39,6 +39,11 @@ class Period:
         return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
+#: Years a period may name: the evaluations began under Decree 61/2018; a cut-off window reaches
+#: into the year before, so year 0 or 9999 would fall off the calendar (a 500, found by the API fuzz).
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
 def _months(name: str) -> tuple[int, int, int]:
     """(year, first month, last month) of a period name; ReportError when it is not one."""
     match = _NAME.fullmatch(name.strip().upper())
@@ -48,6 +53,9 @@ def _months(name: str) -> tuple[int, int, int]:
             f"invalid period: {name!r} (e.g. 2019-05, 2019-Q2, 2019-H1, 2019-9M, 2019)",
         )
     year, month, quarter, half, nine = match.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        raise ReportError(f"kỳ báo cáo không hợp lệ: {name!r} (năm từ {MIN_YEAR} đến {MAX_YEAR})",
+                          f"invalid period: {name!r} (years {MIN_YEAR} to {MAX_YEAR})")
     if month:
         return int(year), int(month), int(month)
     if quarter:

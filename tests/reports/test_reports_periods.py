@@ -54,7 +54,7 @@ def test_utc_bounds_are_local_midnights() -> None:
     assert end == datetime(2019, 6, 14, 17, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("name", ["2019-Q5", "2019-13", "19-Q1", "2019-H3", "Q2-2019", ""])
+@pytest.mark.parametrize("name", ["2019-Q5", "2019-13", "19-Q1", "2019-H3", "Q2-2019", "", "0000", "1999-Q4", "9999-Q1"])
 def test_bad_names_are_refused_in_both_languages(name: str) -> None:
     with pytest.raises(ReportError) as caught:
         parse_period(name)
